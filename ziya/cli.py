@@ -1,0 +1,77 @@
+"""`ziya`: one command, a subcommand per job. Heavy imports happen inside the subcommand,
+so `ziya --help` answers at once."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _spark_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--master", help="Spark master URL (default: local[*], or spark-submit's)")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting (repeatable)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
+
+
+def _parse_conf(pairs: list[str]) -> dict[str, str]:
+    conf = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--conf expects KEY=VALUE, got {pair!r}")
+        conf[key] = value
+    return conf
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from corpus_tools.clean import CleanConfig
+    from corpus_tools.config import read_file
+    from pipelines import clean
+    from pipelines.spark import get_session
+
+    data = read_file(args.config)
+    if args.text_field:
+        data.setdefault("input", {})["text_field"] = args.text_field
+    if args.id_field:
+        data.setdefault("input", {})["id_field"] = args.id_field
+    if args.langs:
+        data.setdefault("langid", {})["allowed"] = args.langs.split(",")
+    cfg = CleanConfig.from_dict(data)
+    spark = get_session("ziya-clean", args.master, _parse_conf(args.conf))
+    clean.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ziya", description="Clean, deduplicate, score and pack text corpora (Ziya2 recipe).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("clean", help="preprocess, identify language and apply rule filters (Spark job)")
+    p.add_argument("--input", nargs="+", required=True, help="JSONL(.gz/.zst) or Parquet files or directories")
+    p.add_argument("--output", required=True, help="output directory (kept/, rejected/, quarantine/, stats.json)")
+    p.add_argument("--config", help="TOML or JSON config (see docs/clean-config.md)")
+    p.add_argument("--text-field", help="input field holding the text (default: text)")
+    p.add_argument("--id-field", help="input field holding the id (default: id; derived when absent)")
+    p.add_argument("--langs", help="comma-separated languages to keep, e.g. zh,en (default: all)")
+    _spark_args(p)
+    p.set_defaults(func=cmd_clean)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except Exception as exc:  # a clear one-line error for expected failures
+        from corpus_tools.config import ConfigError
+        from corpus_tools.readers import InputError
+        from pipelines.spark import JavaMissing
+        from pipelines.stage import OutputExists
+
+        if isinstance(exc, (ConfigError, InputError, JavaMissing, OutputExists, FileNotFoundError)):
+            print(f"ziya {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
