@@ -45,12 +45,13 @@ def read_file(path: str | None) -> dict[str, Any]:
     """A config file as a dict (TOML or JSON by extension); no file gives {}."""
     if not path:
         return {}
+    if not path.endswith((".toml", ".json")):
+        raise ConfigError(f"config file must be .toml or .json: {path}")
     with open(path, "rb") as f:
-        if path.endswith(".json"):
-            return json.load(f)
-        if path.endswith(".toml"):
-            return tomllib.load(f)
-    raise ConfigError(f"config file must be .toml or .json: {path}")
+        try:
+            return json.load(f) if path.endswith(".json") else tomllib.load(f)
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -98,8 +98,7 @@ class Stats:
         c["chars/kept"] += _sum(pc.if_else(kept, docs.column("n_chars"), 0))
         removed = docs.column("chars_removed")
         if len(removed) and removed.null_count < len(removed):
-            flat = pc.list_flatten(removed)
-            for rule, n in zip(flat.field("key").to_pylist(), flat.field("value").to_pylist()):
+            for rule, n in zip(removed.keys.to_pylist(), removed.items.to_pylist()):
                 c[f"chars_removed/{rule}"] += n
         n_chars = docs.column("n_chars").to_numpy(zero_copy_only=False)
         keep_mask = kept.to_numpy(zero_copy_only=False)

@@ -1,0 +1,39 @@
+"""Stage outputs are whole runs: finished-and-same is skipped, anything else refused."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pipelines.stage import OutputExists, StageOutput
+
+
+def finish(path, cfg='{"a": 1}'):
+    out = StageOutput(str(path), cfg)
+    assert not out.already_done()
+    out.begin()
+    os.makedirs(out.subdir("kept"))
+    out.commit({"input": 1})
+    return out
+
+
+def test_commit_is_atomic_and_rerun_with_same_config_is_a_no_op(tmp_path):
+    finish(tmp_path / "o")
+    assert sorted(os.listdir(tmp_path)) == ["o"]
+    assert {"kept", "stats.json", "config.json", "_SUCCESS"} <= set(os.listdir(tmp_path / "o"))
+    assert StageOutput(str(tmp_path / "o"), '{"a": 1}').already_done()
+
+
+def test_different_config_or_partial_output_is_refused(tmp_path):
+    finish(tmp_path / "o")
+    with pytest.raises(OutputExists, match="different config"):
+        StageOutput(str(tmp_path / "o"), '{"a": 2}').already_done()
+    (tmp_path / "partial").mkdir()
+    with pytest.raises(OutputExists, match="not a finished run"):
+        StageOutput(str(tmp_path / "partial"), "{}").already_done()
+
+
+def test_overwrite_replaces(tmp_path):
+    finish(tmp_path / "o")
+    assert not StageOutput(str(tmp_path / "o"), '{"a": 2}', overwrite=True).already_done()
+    assert not (tmp_path / "o").exists()
