@@ -156,15 +156,21 @@ class LanguageIdentifier:
 
     def dominant_share(self, paragraphs: list[str]) -> tuple[str, float]:
         """The language of most characters across `paragraphs` (one batch), and its share of them."""
-        labels, _ = self.predict(paragraphs)
-        chars: dict[str, int] = {}
-        for lang, text in zip(labels, paragraphs):
-            chars[lang] = chars.get(lang, 0) + len(text)
-        total = sum(chars.values())
-        if total == 0:
-            return UNDETERMINED, 0.0
-        lang = max(chars, key=chars.get)
-        return lang, chars[lang] / total
+        return self.dominant_shares([paragraphs])[0]
+
+    def dominant_shares(self, documents: list[list[str]]) -> list[tuple[str, float]]:
+        """`dominant_share` for many documents' paragraphs with a single `predict` call."""
+        labels, _ = self.predict([p for paragraphs in documents for p in paragraphs])
+        results, i = [], 0
+        for paragraphs in documents:
+            chars: dict[str, int] = {}
+            for lang, text in zip(labels[i : i + len(paragraphs)], paragraphs):
+                chars[lang] = chars.get(lang, 0) + len(text)
+            i += len(paragraphs)
+            total = sum(chars.values())
+            lang = max(chars, key=chars.get) if total else UNDETERMINED
+            results.append((lang, chars[lang] / total if total else 0.0))
+        return results
 
 
 def _han_share_without_kana_or_hangul(text: str) -> float:
