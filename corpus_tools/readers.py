@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import os
 from dataclasses import dataclass
 from typing import Iterator
@@ -25,6 +26,8 @@ from corpus_tools.document import (
     RAW_PREFIX_CHARS,
     derive_id,
 )
+
+log = logging.getLogger(__name__)
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 COMPRESSED_SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
@@ -67,7 +70,11 @@ class InputError(ValueError):
 # ---------------------------------------------------------------- planning
 
 def list_input_files(paths: list[str]) -> list[tuple[str, str]]:
-    """(path, file_key) for every input file under `paths`, sorted, hidden files skipped."""
+    """(path, file_key) for every input file under `paths`, sorted.
+
+    Inside directories, hidden files, `_`-prefixed files (Spark's `_SUCCESS`) and files
+    that are not data (README.md, ...) are skipped with a log line; a file named
+    explicitly must be data."""
     found = []
     for root in paths:
         if os.path.isfile(root):
@@ -79,12 +86,23 @@ def list_input_files(paths: list[str]) -> list[tuple[str, str]]:
                     if name.startswith((".", "_")):
                         continue
                     full = os.path.join(dirpath, name)
+                    if not _is_data_file(name):
+                        log.info("skipping non-data file %s", full)
+                        continue
                     found.append((full, os.path.relpath(full, root)))
         else:
             raise InputError(f"input path does not exist: {root}")
     if not found:
         raise InputError(f"no input files under: {', '.join(paths)}")
     return sorted(found, key=lambda pk: pk[1])
+
+
+def _is_data_file(name: str) -> bool:
+    try:
+        file_format(name)
+        return True
+    except InputError:
+        return False
 
 
 def file_format(path: str) -> tuple[str, str | None]:

@@ -121,3 +121,12 @@ def test_split_boundaries_cover_every_line_once(tmp_path):
         assert all(isinstance(s, Split) for s in splits)
         docs, _ = read_all([str(tmp_path)], InputConfig(split_bytes=size))
         assert sorted(int(d["id"]) for d in docs) == list(range(500))
+
+
+def test_directories_skip_non_data_files_but_named_files_must_be_data(tmp_path):
+    (tmp_path / "a.jsonl").write_bytes(jsonl_bytes(GOOD[:2]))
+    (tmp_path / "README.md").write_text("about this data")
+    (tmp_path / "_SUCCESS").write_text("")
+    assert [key for s in plan_splits([str(tmp_path)]) for key in [s.file_key]] == ["a.jsonl"]
+    with pytest.raises(InputError, match="unknown input format"):
+        plan_splits([str(tmp_path / "README.md")])
