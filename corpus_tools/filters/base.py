@@ -35,24 +35,44 @@ class DocumentFilter:
 
 @dataclass
 class LineFilter:
-    """A rule that removes lines from a document instead of dropping it."""
+    """A rule that removes lines from a document instead of dropping it.
+
+    Subclasses implement `drops_line`. They may also override `may_drop(doc)`, a cheap
+    whole-text test (one regex or substring search in C) that says no line of this document
+    can match, so most documents skip the per-line loop.
+    """
 
     name: ClassVar[str]
 
     def drops_line(self, line: str, doc: Doc) -> bool:
         raise NotImplementedError
 
-    def apply(self, doc: Doc) -> tuple[str, int]:
-        """Return the text without the dropped lines and how many characters were removed."""
+    def may_drop(self, doc: Doc) -> bool:
+        return True
+
+    def filter_lines(self, lines: list[str], doc: Doc) -> tuple[list[str], int]:
+        """Keep the lines this rule does not drop; count the removed characters (newline included).
+
+        `lines` may already be a subset of `doc.lines` (rules run in a chain); `doc` is the
+        original document, for document-level context such as `doc.is_cjk`.
+        """
+        if not self.may_drop(doc):
+            return lines, 0
         kept, removed = [], 0
-        for line in doc.lines:
+        for line in lines:
             if line.strip() and self.drops_line(line, doc):
                 removed += len(line) + 1
             else:
                 kept.append(line)
+        return (kept, removed) if removed else (lines, 0)
+
+    def apply(self, doc: Doc) -> tuple[str, int]:
+        """Return the text without the dropped lines and how many characters were removed."""
+        kept, removed = self.filter_lines(doc.lines, doc)
         if not removed:
             return doc.text, 0
-        return "\n".join(kept), removed
+        text = "\n".join(kept)
+        return text, len(doc.text) - len(text)
 
     @classmethod
     def params(cls) -> list[str]:
