@@ -58,6 +58,9 @@ class LangIdConfig(LanguageFilter):
     """Language filter thresholds plus where the fastText model lives (None: the packaged lid.176)."""
 
     model_path: str | None = None
+    # Also identify each paragraph and record the dominant language's share of characters
+    # (`lang_share`), which exposes mixed-language documents. Costs a second fastText pass.
+    paragraph_share: bool = True
 
 
 @dataclass
@@ -94,19 +97,26 @@ class CleanPipeline:
             for k, (seg_id, seg_text) in enumerate(self.preprocessor.split(doc_id, normalized)):
                 segments.append((i, k, seg_id, seg_text))
         labels, scores = self.lid.predict([s[3] for s in segments])
+        docs = [Doc(seg_id, text, lang, score) for (_, _, seg_id, text), lang, score in zip(segments, labels, scores)]
+        shares = self._paragraph_shares(docs)
         base = {name: documents.column(name).to_pylist() for name in ("source", "url", "meta", "text")}
-        for (i, k, seg_id, seg_text), lang, score in zip(segments, labels, scores):
-            doc = Doc(seg_id, seg_text, lang, score)
-            share = self.lid.dominant_share(doc.paragraphs)[1] if len(doc.paragraphs) > 1 else 1.0
+        for (i, k, seg_id, _), doc, share in zip(segments, docs, shares):
             text, removed, reason = self._apply_rules(doc)
             rows.add(
                 id=seg_id, text=text, source=base["source"][i], url=base["url"][i], meta=base["meta"][i],
-                segment=k, lang=lang, lang_score=score, lang_share=share,
+                segment=k, lang=doc.lang, lang_score=doc.lang_score, lang_share=share,
                 input_chars=len(base["text"][i]) if k == 0 else 0, n_chars=len(text),
                 signals=list(doc.signals.items()), chars_removed=list(removed.items()) or None,
                 status=REJECTED if reason else KEPT, drop_reason=reason,
             )
         return rows.batch()
+
+    def _paragraph_shares(self, docs: list[Doc]) -> list[float | None]:
+        if not self.cfg.langid.paragraph_share:
+            return [None] * len(docs)
+        multi = [d for d in docs if len(d.paragraphs) > 1]
+        shares = iter(share for _, share in self.lid.dominant_shares([d.paragraphs for d in multi]))
+        return [next(shares) if len(d.paragraphs) > 1 else 1.0 for d in docs]
 
     def _apply_rules(self, doc: Doc) -> tuple[str, dict[str, int], str | None]:
         """(final text, chars removed per line rule, drop reason or None)."""

@@ -1,0 +1,132 @@
+"""End-to-end `ziya clean` on a real Spark session: layout, accounting, bad input, determinism."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+from corpus_tools.clean import CleanConfig
+from corpus_tools.readers import plan_splits, read_split
+from pipelines import clean
+from pipelines.stage import OutputExists
+from tests.conftest import SAMPLE
+
+
+def read_dir(path: str) -> list[dict]:
+    files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".parquet"))
+    return [row for f in files for row in pq.read_table(f).to_pylist()]
+
+
+def count_input_records(paths: list[str]) -> int:
+    """Records in the input, counted by the readers alone (documents + unparseable lines)."""
+    return sum(b.documents.num_rows + b.quarantine.num_rows for s in plan_splits(paths) for b in read_split(s))
+
+
+@pytest.fixture(scope="module")
+def sample_run(spark, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("clean") / "sample")
+    stats = clean.run(spark, [SAMPLE], out, CleanConfig())
+    return out, stats
+
+
+def test_sample_run_writes_the_contract_layout(sample_run):
+    out, stats = sample_run
+    assert {"kept", "rejected", "quarantine", "stats.json", "config.json", "_SUCCESS"} <= set(os.listdir(out))
+    kept = read_dir(os.path.join(out, "kept"))
+    rejected = read_dir(os.path.join(out, "rejected"))
+    assert kept and rejected
+    assert {"id", "text", "source", "url", "meta", "lang", "lang_score", "signals"} <= set(kept[0])
+    assert all(r["drop_reason"] for r in rejected)
+    assert json.load(open(os.path.join(out, "config.json"))) == json.loads(clean.config_json(CleanConfig()))
+
+
+def test_sample_run_accounts_for_every_input_record(sample_run):
+    out, stats = sample_run
+    kept = read_dir(os.path.join(out, "kept"))
+    rejected = read_dir(os.path.join(out, "rejected"))
+    quarantined = read_dir(os.path.join(out, "quarantine"))
+    assert stats["reconciles"]
+    assert stats["input"] == count_input_records([SAMPLE])
+    assert stats["kept"] == len(kept) and stats["rejected"] == len(rejected) and stats["quarantined"] == len(quarantined)
+    assert stats["input"] + stats["extra_segments"] == len(kept) + len(rejected) + len(quarantined)
+    assert sum(v for k, v in stats["counters"].items() if k.startswith("drop/")) == len(rejected)
+
+
+def test_sample_run_keeps_good_chinese_and_english(sample_run):
+    out, stats = sample_run
+    c = stats["counters"]
+    for lang in ("zh", "en"):
+        kept, rejected = c.get(f"lang/{lang}/kept", 0), c.get(f"lang/{lang}/rejected", 0)
+        assert kept / (kept + rejected) > 0.4, (lang, kept, rejected)
+
+
+def test_rerun_with_same_config_is_a_no_op_and_different_config_is_refused(spark, sample_run):
+    out, stats = sample_run
+    assert clean.run(spark, [SAMPLE], out, CleanConfig()) == stats
+    with pytest.raises(OutputExists):
+        clean.run(spark, [SAMPLE], out, CleanConfig.from_dict({"min_chars_after_line_filters": 5}))
+
+
+def write_bad_inputs(root) -> None:
+    good = [{"id": f"ok{i}", "text": "The quick brown fox jumps over the lazy dog. " * 30} for i in range(5)]
+    lines = [json.dumps(r).encode() + b"\n" for r in good]
+    lines += [
+        b'{"text": "unterminated\n',
+        b'\xff\xfe{"text": "bad bytes"}\n',
+        b'{"text": 42}\n',
+        b'{"id": "no-text"}\n',
+        b'{"id": "empty", "text": ""}\n',
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR binary junk\n",
+    ]
+    (root / "mixed.jsonl").write_bytes(b"".join(lines))
+    paragraph = "这是一个很长的文档。" * 50 + "\n\n"
+    huge = {"id": "huge", "text": paragraph * (20_000_000 // len(paragraph.encode()))}
+    (root / "huge.jsonl").write_bytes(json.dumps(huge, ensure_ascii=False).encode() + b"\n")
+    body = b"".join(lines[:5]) * 200
+    (root / "cut.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(body)[:2000])
+    gz = gzip.compress(body)
+    (root / "cut.jsonl.gz").write_bytes(gz[: len(gz) // 2])
+
+
+def test_bad_input_is_quarantined_and_the_job_completes(spark, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    write_bad_inputs(inputs)
+    stats = clean.run(spark, [str(inputs)], str(tmp_path / "out"), CleanConfig())
+    assert stats["reconciles"]
+    assert stats["input"] == count_input_records([str(inputs)])
+    errors = {r["error"].split(":")[0] for r in read_dir(str(tmp_path / "out" / "quarantine"))}
+    assert {"malformed_json", "invalid_utf8", "text_not_a_string", "missing_text_field", "truncated_file"} <= errors
+    c = stats["counters"]
+    assert c["drop/empty"] >= 1
+    assert stats["extra_segments"] > 0  # the 20 MB document was split into segments
+    outputs = read_dir(str(tmp_path / "out" / "kept")) + read_dir(str(tmp_path / "out" / "rejected"))
+    huge = [r for r in outputs if r["id"].startswith("huge#")]
+    assert len(huge) >= 60 and max(r["n_chars"] for r in huge) <= CleanConfig().preprocess.max_segment_chars
+
+
+def decompress_sample(dest) -> str:
+    """The sample as plain JSONL, which (unlike .zst) Spark splits into byte ranges."""
+    dest.mkdir()
+    for name in sorted(os.listdir(SAMPLE)):
+        if name.endswith(".jsonl.zst"):
+            with open(os.path.join(SAMPLE, name), "rb") as f:
+                data = zstandard.ZstdDecompressor().stream_reader(f).read()
+            (dest / name[: -len(".zst")]).write_bytes(data)
+    return str(dest)
+
+
+def test_output_does_not_depend_on_partitioning(spark, tmp_path):
+    plain = decompress_sample(tmp_path / "plain")
+    whole = clean.run(spark, [plain], str(tmp_path / "a"), CleanConfig())
+    split_cfg = CleanConfig.from_dict({"input": {"split_bytes": 300_000, "batch_rows": 97}})
+    pieces = clean.run(spark, [plain], str(tmp_path / "b"), split_cfg)
+    assert pieces["splits"] > whole["splits"]
+    for name in ("kept", "rejected", "quarantine"):
+        a = sorted(json.dumps(r, sort_keys=True, default=str) for r in read_dir(str(tmp_path / "a" / name)))
+        b = sorted(json.dumps(r, sort_keys=True, default=str) for r in read_dir(str(tmp_path / "b" / name)))
+        assert a == b, name
