@@ -112,7 +112,7 @@ class GopherQuality(DocumentFilter):
             return "gopher_too_many_ellipsis_lines"
 
         # CJK characters are letters (str.isalpha), so Chinese needs no special case here.
-        alphabetic = np.count_nonzero(doc.words_with((LETTER, CJK)))
+        alphabetic = int(np.count_nonzero(doc.words_with((LETTER, CJK))))
         s["gopher_alphabetic_word_fraction"] = frac = alphabetic / n_words
         if self.min_alphabetic_word_fraction is not None and frac < self.min_alphabetic_word_fraction:
             return "gopher_too_few_alphabetic_words"
@@ -278,7 +278,7 @@ class GopherRepetition(DocumentFilter):
                 chars = duplicate_ngram_chars(keys.tolist(), positions.tolist(), m, prefix)
                 name, field = f"duplicate_{n}gram", f"max_duplicate_{n}gram_char_fraction"
                 reason = f"gopher_too_many_duplicate_{n}gram_chars"
-            s[f"gopher_{name}_char_fraction"] = frac = chars / n_chars
+            s[f"gopher_{name}_char_fraction"] = frac = float(chars / n_chars)
             limit = getattr(self, field)
             if limit is not None and frac > limit:
                 return reason

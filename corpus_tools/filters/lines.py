@@ -22,7 +22,7 @@ import numpy as np
 
 from corpus_tools.filters.base import LineFilter
 from corpus_tools.filters.basic import URL
-from corpus_tools.text import CJK, DIGIT, LETTER, Doc, ends_with_terminal
+from corpus_tools.text import Doc, ends_with_terminal
 
 
 @dataclass
@@ -239,22 +239,19 @@ class UrlLines(LineFilter):
 
 @dataclass
 class RepeatedCharLines(LineFilter):
-    """Remove lines with a run of 10 or more of one letter, digit or CJK character
-    (哈哈哈哈哈哈哈哈哈哈, 8888888888, aaaaaaaaaa): `min_run`. Ziya2 names repeated characters
-    as junk it removes; one such line should not cost the page, so it goes line by line."""
+    """Remove lines with a run of 10 or more of one character (`min_run`): floods
+    (哈哈哈哈哈哈哈哈哈哈, !!!!!!!!!!, 8888888888), separators and table borders (==========).
+    Ziya2 names repeated characters as junk it removes; one such line should not cost the
+    page, so it goes line by line."""
 
     name: ClassVar[str] = "repeated_char_lines"
     min_run: int | None = 10
 
     def __post_init__(self):
-        self._run = re.compile(rf"([^\W_])\1{{{self.min_run - 1},}}") if self.min_run else None
+        self._run = re.compile(rf"(\S)\1{{{self.min_run - 1},}}") if self.min_run else None
 
     def may_drop(self, doc: Doc) -> bool:
-        if self._run is None:
-            return False
-        starts, lengths = doc.char_runs
-        word_chars = np.isin(doc.char_classes[starts], (LETTER, CJK, DIGIT))
-        return bool(np.any(word_chars & (lengths >= self.min_run)))
+        return self._run is not None and bool(np.any(doc.char_runs[1] >= self.min_run))
 
     def drops_line(self, line: str, doc: Doc) -> bool:
         return self._run.search(line) is not None
