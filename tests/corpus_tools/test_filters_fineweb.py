@@ -1,0 +1,62 @@
+"""FineWeb line rules, in English and Chinese."""
+from __future__ import annotations
+
+import pytest
+
+from corpus_tools.filters.fineweb import FineWebQuality
+from corpus_tools.text import Doc
+
+EN_LINES = [
+    "In the context of Boolean operations, the following values are interpreted as false.",
+    "User-defined objects can customize their truth value by providing a method.",
+    "Note that neither and nor or restrict the value and type they return to False and True.",
+    "Because not has to create a new value, it returns a boolean value regardless of its argument.",
+]
+ZH_LINES = [
+    "越南总理潘文凯今天在这里说，从１９９８年开始，越南将大力挖掘自身潜力，厉行节俭。",
+    "潘文凯在接受越通社记者采访时说，近两年来，越南经济继续以较高速度增长。",
+    "他说，越南的经济既取得了巨大成就，也存在薄弱的方面。",
+    "他强调，当务之急是继续革新经济机制和政策，优先发展生产力。",
+]
+
+
+@pytest.mark.parametrize("lines", [EN_LINES, ZH_LINES])
+def test_real_text_passes(lines):
+    assert FineWebQuality().check(Doc("d", "\n".join(lines))) is None
+
+
+@pytest.mark.parametrize("text", [
+    "\n".join(f"Chapter {i}: the meaning of the values in Python" for i in range(12)),
+    "\n".join(f"第{i}章 越南经济的发展和增长的情况" for i in range(12)),
+])
+def test_too_few_terminal_punctuation_lines(text):
+    assert FineWebQuality().check(Doc("d", text)) == "fineweb_too_few_terminal_punctuation_lines"
+
+
+@pytest.mark.parametrize("text", [
+    "\n".join(f"Yes, item {i} is done." for i in range(10)),
+    "\n".join(f"第{i}项已经完成。" for i in range(10)),
+])
+def test_too_many_short_lines(text):
+    assert FineWebQuality().check(Doc("d", text)) == "fineweb_too_many_short_lines"
+
+
+def test_short_lines_on_cjk_text_are_at_most_15_characters():
+    text = "\n".join(f"越南经济的第{i}个问题是增长速度。" for i in range(10))  # 17 characters
+    assert FineWebQuality().check(Doc("d", text)) is None
+    assert FineWebQuality(short_line_chars_cjk=30).check(Doc("d", text)) == "fineweb_too_many_short_lines"
+
+
+@pytest.mark.parametrize("lines", [EN_LINES, ZH_LINES])
+def test_too_many_duplicate_line_chars(lines):
+    text = "\n".join(lines + lines[:1])
+    assert FineWebQuality().check(Doc("d", text)) == "fineweb_too_many_duplicate_line_chars"
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("\n".join(f"Supercalifragilistic{i} antidisestablishmentarianism." for i in range(10)), FineWebQuality()),
+    # One CJK character is one word, so only very short lines reach 0.3 newlines per word.
+    ("\n".join(f"好{i}。" for i in range(10)), FineWebQuality(max_short_line_fraction=None)),
+])
+def test_too_many_newlines(text, rule):
+    assert rule.check(Doc("d", text)) == "fineweb_too_many_newlines"
