@@ -23,3 +23,14 @@ def spark():
     session = get_session("ziya-tests", "local[2]", TEST_SPARK_CONF)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def sample_clean_output(spark, tmp_path_factory):
+    """`ziya clean` of data/sample with the default config, run once per test session; its path."""
+    from corpus_tools.clean import CleanConfig
+    from pipelines import clean
+
+    out = str(tmp_path_factory.mktemp("sample_clean") / "clean")
+    clean.run(spark, [SAMPLE], out, CleanConfig())
+    return out
