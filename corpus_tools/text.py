@@ -84,6 +84,24 @@ _BASE = np.uint64(0x100000001B3)
 _BASE_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
 
 
+_CACHED_POWERS = 1 << 16  # documents up to 64K characters share cached power tables
+
+
+def hash_powers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """BASE**j and BASE**-j mod 2**64 for j < size (cached for power-of-two sizes up to 64K)."""
+    if size <= _CACHED_POWERS:
+        return _hash_powers(size)
+    return _hash_powers.__wrapped__(size)
+
+
+@cache
+def _hash_powers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    powers, inverse = np.ones(size, dtype=np.uint64), np.ones(size, dtype=np.uint64)
+    np.cumprod(np.full(size - 1, _BASE, dtype=np.uint64), out=powers[1:])
+    np.cumprod(np.full(size - 1, _BASE_INV, dtype=np.uint64), out=inverse[1:])
+    return powers, inverse
+
+
 def mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64's finalizer, elementwise (uint64 arithmetic wraps)."""
     x = x ^ (x >> np.uint64(30))
@@ -209,9 +227,14 @@ class Doc:
         return duplicate_stats(self.paragraphs)
 
     @cached_property
+    def terminal_flags(self) -> list[bool]:
+        """Per non-empty line: does it end with terminal punctuation (closing quotes allowed)?"""
+        return list(map(ends_with_terminal, self.non_empty_lines))
+
+    @cached_property
     def terminal_lines(self) -> int:
-        """How many non-empty lines end with terminal punctuation (closing quotes allowed)."""
-        return sum(map(ends_with_terminal, self.non_empty_lines))
+        """How many non-empty lines end with terminal punctuation."""
+        return sum(self.terminal_flags)
 
     # --- characters (one class per character) ---
 
@@ -272,12 +295,7 @@ class Doc:
         """A 64-bit hash per word; equal words hash equal wherever they are."""
         starts, ends = self.word_spans
         n = len(self.codepoints)
-        powers = np.empty(n + 1, dtype=np.uint64)
-        powers[0] = 1
-        np.cumprod(np.full(n, _BASE, dtype=np.uint64), out=powers[1:])
-        inverse = np.empty(n + 1, dtype=np.uint64)
-        inverse[0] = 1
-        np.cumprod(np.full(n, _BASE_INV, dtype=np.uint64), out=inverse[1:])
+        powers, inverse = hash_powers(1 << n.bit_length() if n < _CACHED_POWERS else n + 1)
         prefix = np.zeros(n + 1, dtype=np.uint64)
         np.cumsum(self.codepoints.astype(np.uint64) * powers[:n], out=prefix[1:])
         raw = (prefix[ends] - prefix[starts]) * inverse[starts]  # = sum(cp[s+k] * BASE**k)
@@ -285,16 +303,22 @@ class Doc:
 
     @cached_property
     def words_per_line(self) -> dict[str, int]:
-        """Line (as in `lines`) -> how many words it holds; a word never spans a line break."""
+        """Line (as in `lines`, and stripped) -> how many words it holds; a word never spans a
+        line break."""
         lengths = np.fromiter(map(len, self.lines), dtype=np.int64, count=len(self.lines))
         ends = np.cumsum(lengths + 1) - 1  # offset of each line's "\n" (or of the text's end)
         starts = self.word_spans[0]
         counts = np.searchsorted(starts, ends) - np.searchsorted(starts, ends - lengths)
-        return dict(zip(self.lines, counts.tolist()))
+        per_line = dict(zip(self.lines, counts.tolist()))
+        for line, n in zip(self.lines, counts.tolist()):  # also under the stripped line
+            per_line.setdefault(line.strip(), n)
+        return per_line
 
     def words_with(self, classes: tuple[int, ...]) -> np.ndarray:
         """Per word, how many of its characters are in `classes`."""
-        inside = np.isin(self.char_classes, classes).astype(np.int64)
+        wanted = np.zeros(N_CLASSES, dtype=np.int64)
+        wanted[list(classes)] = 1
+        inside = wanted[self.char_classes]  # a table lookup: np.isin costs ~100 us a call
         prefix = np.zeros(len(inside) + 1, dtype=np.int64)
         np.cumsum(inside, out=prefix[1:])
         starts, ends = self.word_spans
@@ -309,6 +333,8 @@ class Doc:
         if len(cp) < 3:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         same = (cp[1:] == cp[:-1]) & (self.char_classes[1:] != SPACE)
+        if not np.any(same[1:] & same[:-1]):  # no three in a row: the common case
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         edges = np.diff(same.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
         starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         lengths = stops - starts + 1

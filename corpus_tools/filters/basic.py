@@ -23,7 +23,9 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", flags=re.ASCII)
 
 # Characters that draw rules, tables and headings (----, ====, ____, ****, ~~~, ####, ────):
 # runs of them are layout, removed line by line (`lines.RepeatedCharLines`), not junk.
-RULE_CHARS = np.array([ord(c) for c in "-=_*#+|~"] + list(range(0x2500, 0x2580)), dtype=np.uint32)
+RULE_CHARS = "-=_*#+|~" + "".join(map(chr, range(0x2500, 0x2580)))
+_IS_RULE = np.zeros(0x2581, dtype=bool)  # indexed by code point; the last entry stands for all above
+_IS_RULE[[ord(c) for c in RULE_CHARS]] = True
 
 
 def url_count(lower: str) -> int:
@@ -39,8 +41,13 @@ def mark_run_chars(doc: Doc, min_run: int = 4) -> int:
     """Characters in runs of `min_run` or more of one punctuation mark or symbol (!!!!, ？？？？,
     。。。。, ～～～～), rule and table characters (RULE_CHARS) left out."""
     starts, lengths = doc.char_runs
-    marks = np.isin(doc.char_classes[starts], (PUNCT, SYMBOL)) & (lengths >= min_run)
-    marks &= ~np.isin(doc.codepoints[starts], RULE_CHARS)
+    long = lengths >= min_run
+    if not long.any():
+        return 0
+    starts, lengths = starts[long], lengths[long]
+    classes = doc.char_classes[starts]
+    rule = _IS_RULE[np.minimum(doc.codepoints[starts], len(_IS_RULE) - 1)]
+    marks = ((classes == PUNCT) | (classes == SYMBOL)) & ~rule
     return int(lengths[marks].sum())
 
 

@@ -69,9 +69,9 @@ class C4Quality(DocumentFilter):
         javascript = "javascript" in lower
         policy = any(p in lower for p in POLICY_PHRASES + POLICY_PHRASES_ZH)
         long_words = doc.n_words > 0 and int(doc.word_lengths.max()) > MAX_WORD_CHARS
-        kept = []
-        for line in doc.lines:
-            if not ends_sentence(line) or line_words(line, doc) < MIN_WORDS_PER_LINE:
+        kept, words = [], doc.words_per_line
+        for line, terminal in zip(doc.non_empty_lines, doc.terminal_flags):
+            if not terminal or line.endswith(ELLIPSES) or words[line] < MIN_WORDS_PER_LINE:
                 continue
             if long_words and longest_word(line) > MAX_WORD_CHARS:
                 continue

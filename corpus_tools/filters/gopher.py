@@ -13,6 +13,7 @@ need a CJK-aware form, by design:
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from operator import itemgetter
@@ -117,10 +118,22 @@ class GopherQuality(DocumentFilter):
         if self.min_alphabetic_word_fraction is not None and frac < self.min_alphabetic_word_fraction:
             return "gopher_too_few_alphabetic_words"
 
-        s["gopher_stop_words"] = n_stop = int(np.count_nonzero(np.isin(doc.word_hashes, self._stop_hashes)))
+        s["gopher_stop_words"] = n_stop = count_members(doc.word_hashes, self._stop_hashes)
         if self.min_stop_words is not None and n_stop < self.min_stop_words:
             return "gopher_too_few_stop_words"
         return None
+
+
+def count_members(values: np.ndarray, members: np.ndarray) -> int:
+    """How many of `values` are in the sorted array `members` (np.isin without its overhead)."""
+    if not len(members) or not len(values):
+        return 0
+    at = np.minimum(np.searchsorted(members, values), len(members) - 1)
+    return int(np.count_nonzero(members[at] == values))
+
+
+_K, _MASK = 0x9E3779B97F4A7C15, 2**64 - 1
+FEW = 64  # below this many candidate positions, Python lists beat numpy's per-call overhead
 
 
 def extend_keys(keys: np.ndarray, positions: np.ndarray, hashes: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -130,7 +143,14 @@ def extend_keys(keys: np.ndarray, positions: np.ndarray, hashes: np.ndarray, sta
     distinct n-grams collide with probability ~2**-64.
     """
     for k in range(start, stop):
-        keys = keys * np.uint64(0x9E3779B97F4A7C15) + hashes[positions + k]
+        keys = keys * np.uint64(_K) + hashes[positions + k]
+    return keys
+
+
+def extend_keys_listed(keys: list[int], positions: list[int], hashes: list[int], start: int, stop: int) -> list[int]:
+    """`extend_keys` on Python lists (the same keys: uint64 arithmetic is mod 2**64)."""
+    for k in range(start, stop):
+        keys = [(key * _K + hashes[p + k]) & _MASK for key, p in zip(keys, positions)]
     return keys
 
 
@@ -161,7 +181,7 @@ def repeats(keys: np.ndarray) -> tuple[int, int, np.ndarray]:
     return top, int(order[new][counts == top].min()), repeated
 
 
-def duplicate_ngram_chars(keys: list[int], positions: list[int], n: int, prefix: np.ndarray) -> int:
+def duplicate_ngram_chars(keys: list[int], positions: list[int], n: int, prefix) -> int:
     """Characters in n-grams that repeat an earlier n-gram, counted as Gopher does.
 
     Gopher's loop walks the words left to right; at an n-gram seen before it counts the
@@ -255,27 +275,43 @@ class GopherRepetition(DocumentFilter):
         prefix = np.zeros(n_words + 1, dtype=np.int64)
         np.cumsum(doc.word_lengths, out=prefix[1:])
         # A repeated n-gram starts with a repeated shorter one, so each size only looks at the
-        # positions whose last-size n-gram repeats; on clean text few are left after 4-grams.
-        positions, keys, m_prev = np.arange(n_words), hashes, 1
+        # positions whose last-size n-gram repeats; on clean text few are left after 4-grams,
+        # and from then on plain lists are faster than arrays.
+        positions, keys, m_prev, listed = np.arange(n_words), hashes, 1, None
         for n in range(2, 11):
             m = size(n)
             if not len(positions):  # nothing repeats any more: every remaining fraction is 0
                 for rest in range(n, 11):
                     s[f"gopher_{'top' if rest <= 4 else 'duplicate'}_{rest}gram_char_fraction"] = 0.0
                 return None
-            inside = positions <= n_words - m
-            positions = positions[inside]
-            keys = extend_keys(keys[inside], positions, hashes, m_prev, m)
+            if listed is None and len(positions) <= FEW:
+                listed = hashes.tolist()
+                positions, keys, prefix = positions.tolist(), keys.tolist(), prefix.tolist()
+            if listed is None:
+                inside = positions <= n_words - m
+                positions = positions[inside]
+                keys = extend_keys(keys[inside], positions, hashes, m_prev, m)
+                top, first, repeated = repeats(keys)
+                at = int(positions[first]) if top > 1 else 0
+                positions, keys = positions[repeated], keys[repeated]
+            else:
+                cut = bisect_right(positions, n_words - m)
+                positions = positions[:cut]
+                keys = extend_keys_listed(keys[:cut], positions, listed, m_prev, m)
+                counts = Counter(keys)
+                key, top = max(counts.items(), key=itemgetter(1)) if keys else (0, 0)
+                at = positions[keys.index(key)] if top > 1 else 0
+                kept = [(p, k) for p, k in zip(positions, keys) if counts[k] > 1]
+                positions, keys = [p for p, _ in kept], [k for _, k in kept]
             m_prev = m
-            top, first, repeated = repeats(keys)
             if n <= 4:  # the most frequent n-gram, if it occurs more than once
-                p = int(positions[first]) if top > 1 else 0
-                chars = top * (int(prefix[p + m] - prefix[p]) + sep * (m - 1)) if top > 1 else 0
+                chars = top * (int(prefix[at + m] - prefix[at]) + sep * (m - 1)) if top > 1 else 0
                 name, field = f"top_{n}gram", f"max_top_{n}gram_char_fraction"
                 reason = f"gopher_top_{n}gram_too_frequent"
-            positions, keys = positions[repeated], keys[repeated]
-            if n > 4:
-                chars = duplicate_ngram_chars(keys.tolist(), positions.tolist(), m, prefix)
+            else:
+                chars = duplicate_ngram_chars(
+                    keys if listed else keys.tolist(), positions if listed else positions.tolist(), m, prefix
+                )
                 name, field = f"duplicate_{n}gram", f"max_duplicate_{n}gram_char_fraction"
                 reason = f"gopher_too_many_duplicate_{n}gram_chars"
             s[f"gopher_{name}_char_fraction"] = frac = float(chars / n_chars)

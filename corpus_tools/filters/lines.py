@@ -44,7 +44,7 @@ class PatternLines(LineFilter):
         if self.max_chars is None:
             return False
         lower = doc.text_lower
-        if any(t in lower for t in self.triggers):
+        if any(map(lower.__contains__, self.triggers)):
             return True
         return bool(self.exact) and any(l.lower() in self.exact for l in doc.non_empty_lines if len(l) <= 30)
 
@@ -95,7 +95,7 @@ class NavigationLines(LineFilter):
             return False
         lower = doc.text_lower
         return bool(
-            any(p in lower for p in _NAV_PREFIXES)
+            any(map(lower.__contains__, _NAV_PREFIXES))
             or _TWO_SEPARATORS.search(doc.text)
             or any(l.lower() in _NAV_LINES for l in doc.non_empty_lines if len(l) <= 25)
         )
@@ -182,7 +182,7 @@ class ReadMoreLines(PatternLines):
 
     def may_drop(self, doc: Doc) -> bool:
         lower = doc.text_lower
-        return any(t in lower for t in self.triggers)
+        return any(map(lower.__contains__, self.triggers))
 
     def drops_line(self, line: str, doc: Doc) -> bool:
         lower = line.strip().lower()

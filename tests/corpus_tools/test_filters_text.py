@@ -71,7 +71,9 @@ def test_char_runs_skip_whitespace_and_short_runs():
 
 def test_words_per_line():
     doc = Doc("d", "one two three\n\n你好。\n  spaced   words  ")
-    assert doc.words_per_line == {"one two three": 3, "": 0, "你好。": 3, "  spaced   words  ": 2}
+    assert doc.words_per_line == {
+        "one two three": 3, "": 0, "你好。": 3, "  spaced   words  ": 2, "spaced   words": 2,
+    }
 
 
 def test_terminal_punctuation_allows_closing_quotes():
