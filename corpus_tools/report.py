@@ -135,15 +135,18 @@ def funnel(stats: dict) -> pd.DataFrame:
 def char_funnel(stats: dict, docs: pd.DataFrame) -> pd.DataFrame:
     """Characters: input -> removed by preprocessing / by line rules / in rejected docs -> kept.
 
-    stats.json has the input and kept characters and the line-rule removals; the rejected
-    characters (after preprocessing) come from rejected/; preprocessing (normalization,
-    HTML stripping) is what is left. Quarantined records count no characters.
+    stats.json has the input, kept and rejected characters and the line-rule removals (outputs
+    older than the `chars/rejected` counter: rejected characters come from rejected/);
+    preprocessing (normalization, HTML stripping) is what is left. Quarantined records count
+    no characters.
     """
     c = stats["counters"]
     total = c.get("chars/input", 0)
     kept = c.get("chars/kept", 0)
     by_lines = sum(counters(stats, "chars_removed/"))
-    rejected = int(docs.loc[docs["status"] == REJECTED, "n_chars"].sum())
+    rejected = c.get("chars/rejected")
+    if rejected is None:
+        rejected = int(docs.loc[docs["status"] == REJECTED, "n_chars"].sum())
     rows = [
         ("input", total),
         ("removed_by_preprocessing", total - kept - rejected - by_lines),

@@ -96,6 +96,7 @@ class Stats:
         c["chars/input"] += _sum(docs.column("input_chars"))
         kept = pc.equal(docs.column("status"), "kept")
         c["chars/kept"] += _sum(pc.if_else(kept, docs.column("n_chars"), 0))
+        c["chars/rejected"] += _sum(pc.if_else(kept, 0, docs.column("n_chars")))
         removed = docs.column("chars_removed")
         if len(removed) and removed.null_count < len(removed):
             for rule, n in zip(removed.keys.to_pylist(), removed.items.to_pylist()):

@@ -39,7 +39,7 @@ def test_counts_and_reconciliation():
     assert c["quarantine/malformed_json"] == 1
     assert c["lang/zh/kept"] == 1 and c["lang/en/rejected"] == 1
     assert c["chars_removed/nav"] == 10
-    assert c["chars/input"] == 3150 and c["chars/kept"] == 3090
+    assert c["chars/input"] == 3150 and c["chars/kept"] == 3090 and c["chars/rejected"] == 50
 
 
 def test_merging_partitions_equals_counting_all_at_once():

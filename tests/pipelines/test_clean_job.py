@@ -27,10 +27,9 @@ def count_input_records(paths: list[str]) -> int:
 
 
 @pytest.fixture(scope="module")
-def sample_run(spark, tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("clean") / "sample")
-    stats = clean.run(spark, [SAMPLE], out, CleanConfig())
-    return out, stats
+def sample_run(sample_clean_output):
+    with open(os.path.join(sample_clean_output, "stats.json"), encoding="utf-8") as f:
+        return sample_clean_output, json.load(f)
 
 
 def test_sample_run_writes_the_contract_layout(sample_run):
