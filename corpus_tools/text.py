@@ -135,7 +135,7 @@ def split_paragraphs(text: str) -> list[str]:
 
 def classify(text: str) -> np.ndarray:
     """The class (SPACE, CJK, LETTER...) of each character of `text`."""
-    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     return char_class_table()[np.minimum(cp, _TABLE_SIZE - 1)]
 
 
@@ -240,7 +240,7 @@ class Doc:
 
     @cached_property
     def codepoints(self) -> np.ndarray:
-        return np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
+        return np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
     @cached_property
     def char_classes(self) -> np.ndarray:

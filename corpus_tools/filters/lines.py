@@ -162,17 +162,17 @@ _MORE_END = re.compile(rf"{_MORE}\s*(?:»|>>|›|→|…|\.\.\.)?\s*$")
 
 
 @dataclass
-class ReadMoreLines(PatternLines):
+class ReadMoreLines(LineFilter):
     """Remove teaser links: a line starting with a "read more" marker (read more, continue
-    reading, click here, see more, 阅读全文, 点击查看, 查看更多, 展开全文...) and at most 60
-    characters long, or any line ending with one (a teaser is a truncated copy of an article)."""
+    reading, click here, see more, 阅读全文, 点击查看, 查看更多, 展开全文...) and at most
+    `max_start_chars` (60) long, or any line ending with one (a teaser is a truncated copy
+    of an article)."""
 
     name: ClassVar[str] = "read_more_lines"
-    max_chars: int | None = None  # limits are per form, below
+    max_start_chars: int | None = 60
     triggers: ClassVar[tuple[str, ...]] = (
         "read more", "continue reading", "click here", "see more", "show more", "load more", "view more", "more »",
-        "more >>", "more ›",
-        "阅读全文", "阅读原文", "阅读更多", "点击", "点此", "查看", "展开全文", "加载更多", "更多",
+        "more >>", "more ›", "阅读全文", "阅读原文", "阅读更多", "点击", "点此", "查看", "展开全文", "加载更多", "更多",
     )
     start: ClassVar[re.Pattern] = re.compile(
         r"(?:read more|continue reading|click here|see more|show more|load more|view more|more\s*(?:»|>>|›)|"
@@ -182,11 +182,11 @@ class ReadMoreLines(PatternLines):
 
     def may_drop(self, doc: Doc) -> bool:
         lower = doc.text_lower
-        return any(map(lower.__contains__, self.triggers))
+        return self.max_start_chars is not None and any(map(lower.__contains__, self.triggers))
 
     def drops_line(self, line: str, doc: Doc) -> bool:
         lower = line.strip().lower()
-        return bool((len(lower) <= 60 and self.start.match(lower)) or _MORE_END.search(lower[-24:]))
+        return bool((len(lower) <= self.max_start_chars and self.start.match(lower)) or _MORE_END.search(lower[-24:]))
 
 
 _SOCIAL = _words(

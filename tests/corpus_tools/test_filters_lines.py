@@ -81,6 +81,8 @@ def test_none_disables_a_line_rule():
     assert NavigationLines(max_chars=None).apply(Doc("d", "Home | News | Contact"))[1] == 0
     assert UrlLines(max_url_char_fraction=None).apply(Doc("d", "https://example.com/x"))[1] == 0
     assert RepeatedCharLines(min_run=None).apply(Doc("d", "=" * 30))[1] == 0
+    assert ReadMoreLines(max_start_chars=None).apply(Doc("d", "Read more »"))[1] == 0
+    assert CookieBannerLines(max_chars=None).apply(Doc("d", "Accept all cookies"))[1] == 0
 
 
 def test_length_limits():

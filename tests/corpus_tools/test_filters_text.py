@@ -94,6 +94,11 @@ def test_is_cjk_and_zh_label():
     assert Doc("d", "x", "zh-Hans").is_zh_labelled and not Doc("d", "x", "en").is_zh_labelled
 
 
+def test_lone_surrogates_are_control_characters():
+    doc = Doc("d", "a\ud800b")  # JSON can carry an unpaired "\\ud800" escape
+    assert doc.char_classes.tolist() == [LETTER, CONTROL, LETTER] and doc.n_words == 1
+
+
 def test_empty_document_views():
     doc = Doc("d", "")
     assert doc.n_words == 0 and doc.non_space_chars == 0 and doc.cjk_fraction == 0.0
