@@ -1,10 +1,11 @@
 """Basic document rules: length, and characters that signal markup, tables, spam or bad decoding.
 
 Where a published pipeline gives a value it is the default and cited; the others are
-project defaults, set from what real text measures (stdlib docstrings for English, People's
-Daily 1998 and shopping reviews for Chinese, as in benchmarks/bench_filters.py) with a wide
-margin, so each fires on junk and not on prose. Every measure is a character fraction, so it
-means the same for Chinese and English.
+project defaults, set from what real text measures (the benchmark corpus of
+benchmarks/bench_filters.py and the documents of data/sample) with a wide margin, so each
+fires on junk and not on prose. Measures are fractions of characters, or counts per word
+for URLs and e-mail addresses (a CJK character is a word), so they mean the same for Chinese
+and English.
 """
 from __future__ import annotations
 

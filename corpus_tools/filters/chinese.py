@@ -6,10 +6,9 @@ width normalization before or after this stage changes nothing.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar
-
-import re
 
 from corpus_tools.filters.base import DocumentFilter
 from corpus_tools.text import Doc
@@ -34,8 +33,9 @@ class ChineseQuality(DocumentFilter):
     """Rules for Chinese documents; None disables a rule.
 
     - `min_cjk_fraction` 0.3: CJK characters among non-space characters, for documents
-      labelled Chinese; ChineseWebText's preprocessing (Chen et al. 2023, `min_zh_percent=0.3`,
-      there of all characters) drops the same way documents whose label or content is off.
+      labelled Chinese (a wrong label, or a page of code, markup or numbers): ChineseWebText's
+      preprocessing value (Chen et al. 2023, EvalWeb `min_zh_percent=0.3`, there of all
+      characters).
     - `min_punctuation_ratio` 0.02: clause/sentence marks per CJK character. Running Chinese
       has one every 8-12 characters (2-5 KB documents of People's Daily 1998: median 0.087,
       1st percentile 0.054; shopping reviews: median 0.114, smallest 0.059); keyword lists,
