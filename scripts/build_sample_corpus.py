@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import os
 import random
+import re
 import sys
 import time
 from collections import Counter
@@ -53,7 +54,7 @@ WEB_PLAN = (
     ("repeated", "zh", "zh", 35), ("repeated", "en", "en", 35),
     ("repeated_chars", "zh", "zh", 25), ("repeated_chars", "en", "en", 25),
     ("control_chars", "zh", "zh", 18), ("control_chars", "en", "en", 17),
-    ("mojibake", "zh", "zh", 17), ("mojibake", "en", "en", 8),
+    ("mojibake", "zh", "zh", 25),
     ("fullwidth", "zh", "zh_tech", 18), ("fullwidth", "en", "en", 17),
     ("traditional", "zh", "zh_trad", 60),
     ("short", "zh", "zh", 35), ("short", "en", "en", 35),
@@ -104,6 +105,11 @@ def split_take(docs: list, k: int, rng: random.Random, keep=lambda d: True) -> t
 
 def min_chars(n: int, most: int | None = None):
     return lambda d: n <= len(d.text) and (most is None or len(d.text) <= most)
+
+
+def sentences(text: str) -> int:
+    """Sentence ends: a description page of substance says at least a few things."""
+    return len(re.findall(r"[.!?](\s|$)|[。！？]", text))
 
 
 # ---------------------------------------------------------------- the source files
@@ -176,7 +182,7 @@ def packages_file(rng: random.Random, spare: dict) -> OutFile:
         for d in descs:
             by_md5.setdefault(d.extra["md5"], {})[locale] = d
         cjk = locale.startswith(("zh", "ja"))
-        for d in take(descs, k, rng, min_chars(150 if cjk else 400)):
+        for d in take(descs, k, rng, lambda d: len(d.text) >= (150 if cjk else 400) and sentences(d.text) >= (3 if cjk else 5)):
             out.add_doc(d)
         if locale == "en":
             spare["debian_en"] = [d for d in descs if len(d.text) >= 300]

@@ -410,6 +410,16 @@ JUNK_KINDS = ("html_boilerplate", "html_markup", "spam", "repeated", "repeated_c
               "mojibake", "fullwidth", "traditional", "short")
 
 
+def applies(kind: str, lang: str) -> bool:
+    """Whether junk of `kind` can be made from text in `lang` (ASCII text has no mojibake, only
+    Chinese has a traditional script)."""
+    if kind == "traditional":
+        return lang == "zh"
+    if kind == "mojibake":
+        return lang not in ("en", "code")
+    return True
+
+
 def make_page(kind: str, lang: str, base_text: str | None, origin: str, rng: random.Random,
               borrowed: Borrowed) -> Page:
     """A crawled page of `kind` (one of JUNK_KINDS) made from a real text (`None` for spam).

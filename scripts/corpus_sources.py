@@ -296,40 +296,37 @@ def rst_to_text(src: str) -> str:
     # pass 2: headings (drop adornment lines) and blocks
     result: list[str] = []
     block: list[str] = []
-    literal_next = False
+    literal: list[int] = []  # [indent of the "::" paragraph, indent of the literal's first block]
 
     def flush() -> None:
-        nonlocal block, literal_next
-        if not block:
-            return
+        nonlocal block
         text_lines = [b for b in block if not _ADORNMENT.match(b)]
-        if not text_lines:
-            block = []
-            return
-        first = text_lines[0].strip()
-        is_literal = literal_next or first.startswith(">>>") or (
-            min(_indent(b) for b in text_lines) >= 2 and literal_next)
-        if is_literal or any(_TABLE.match(b) for b in text_lines):
-            base = min(_indent(b) for b in text_lines)
-            result.append("\n".join(b[base:] for b in text_lines))
-            literal_next = False
-        else:
-            paras: list[list[str]] = []
-            for b in text_lines:
-                if not paras or _BULLET.match(b) or _FIELD.match(b):
-                    paras.append([b])
-                else:
-                    paras[-1].append(b)
-            joined = [rst_inline(join_wrapped(p)) for p in paras]
-            text = "\n".join(j for j in joined if j)
-            literal_next = text.endswith("::")
-            if literal_next:
-                text = text[:-2].rstrip()
-                text = text + ":" if text and not text.endswith(":") else text
-            text = re.sub(r"^:([\w -]+):\s*", r"\1: ", text, flags=re.M)
-            if text:
-                result.append(text)
         block = []
+        if not text_lines:
+            return
+        ind = min(_indent(b) for b in text_lines)
+        if literal and ind <= literal[0]:
+            literal.clear()  # back at (or above) the level of the paragraph that introduced it
+        if literal or text_lines[0].lstrip().startswith(">>>") or any(_TABLE.match(b) for b in text_lines):
+            if literal and len(literal) == 1:
+                literal.append(ind)
+            base = literal[1] if literal else ind
+            result.append("\n".join(b[min(base, _indent(b)):] for b in text_lines))
+            return
+        paras: list[list[str]] = []
+        for b in text_lines:
+            if not paras or _BULLET.match(b) or _FIELD.match(b):
+                paras.append([b])
+            else:
+                paras[-1].append(b)
+        text = "\n".join(j for j in (rst_inline(join_wrapped(p)) for p in paras) if j)
+        if text.endswith("::"):  # "Example::" introduces a literal block, indented deeper
+            literal[:] = [ind]
+            text = text[:-2].rstrip()
+            text = text + ":" if text and not text.endswith(":") else text
+        text = re.sub(r"^:([\w -]+):\s*", r"\1: ", text, flags=re.M)
+        if text:
+            result.append(text)
 
     for line in out:
         if not line.strip():
