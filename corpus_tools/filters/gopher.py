@@ -288,9 +288,9 @@ class GopherRepetition(DocumentFilter):
                 listed = hashes.tolist()
                 positions, keys, prefix = positions.tolist(), keys.tolist(), prefix.tolist()
             if listed is None:
-                inside = positions <= n_words - m
-                positions = positions[inside]
-                keys = extend_keys(keys[inside], positions, hashes, m_prev, m)
+                cut = int(np.searchsorted(positions, n_words - m, side="right"))  # n-grams that fit
+                positions = positions[:cut]
+                keys = extend_keys(keys[:cut], positions, hashes, m_prev, m)
                 top, first, repeated = repeats(keys)
                 at = int(positions[first]) if top > 1 else 0
                 positions, keys = positions[repeated], keys[repeated]
