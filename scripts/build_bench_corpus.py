@@ -125,7 +125,17 @@ class Family:
 
 def families(sdist: str, rng: random.Random) -> list[Family]:
     def chain(*gens: Callable[[], Iterable[cs.SourceDoc]]) -> Callable[[], Iterator[cs.SourceDoc]]:
-        return lambda: itertools.chain.from_iterable(g() for g in gens)
+        """The sources in turn, one document each (round robin), until all are used up."""
+        def run() -> Iterator[cs.SourceDoc]:
+            its = [iter(g()) for g in gens]
+            while its:
+                for it in list(its):
+                    d = next(it, None)
+                    if d is None:
+                        its.remove(it)
+                    else:
+                        yield d
+        return run
 
     def long_reviews() -> Iterator[cs.SourceDoc]:
         return (d for d in cs.reviews(sdist) if len(d.text) >= 200)
