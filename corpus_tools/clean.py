@@ -3,6 +3,9 @@
     raw batch ─▶ preprocess (normalize, split long docs) ─▶ language ID ─▶ language filter
               ─▶ document rules ─▶ paragraph/sentence (line) rules ─▶ annotated batch
 
+Ziya2 applies its rules at document, then paragraph, then sentence level: a document the
+document rules reject keeps its text as it was, so a reviewer sees what the rule saw.
+
 Every output row carries a `status` (kept / rejected / quarantined), the `drop_reason` of
 a rejected row and the signals the rules measured, so thresholds can be studied later
 without recomputing. `run_local` drives it without Spark (tests, benchmarks);
@@ -18,7 +21,7 @@ import pyarrow as pa
 
 from corpus_tools import config as config_lib
 from corpus_tools.document import DOCUMENT_SCHEMA
-from corpus_tools.filters import build_filters
+from corpus_tools.filters import apply_filters, build_filters
 from corpus_tools.langid import LanguageFilter, LanguageIdentifier
 from corpus_tools.normalize import Preprocessor
 from corpus_tools.readers import InputConfig, Split, plan_splits, read_split
@@ -70,8 +73,6 @@ class CleanConfig:
     langid: LangIdConfig = field(default_factory=LangIdConfig)
     # filter name -> parameter overrides ({} for defaults), or None/false to disable it.
     filters: dict = field(default_factory=dict)
-    # A document whose line rules left fewer characters than this is dropped.
-    min_chars_after_line_filters: int = 1
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "CleanConfig":
@@ -125,18 +126,8 @@ class CleanPipeline:
         reason = self.cfg.langid.drop_reason(doc.lang, doc.lang_score)
         if reason:
             return doc.text, {}, reason
-        for rule in self.doc_filters:
-            reason = rule.check(doc)
-            if reason:
-                return doc.text, {}, reason
-        text, removed = doc.text, {}
-        for rule in self.line_filters:
-            new_text, n = rule.apply(Doc(doc.id, text, doc.lang, doc.lang_score))
-            if n:
-                text, removed[rule.name] = new_text, n
-        if len(text.strip()) < self.cfg.min_chars_after_line_filters:
-            return text, removed, "too_short_after_line_filters"
-        return text, removed, None
+        result = apply_filters(doc, self.doc_filters, self.line_filters)
+        return result.text, result.removed_chars, result.reason
 
 
 def quarantine_batch(bad: pa.RecordBatch) -> pa.RecordBatch:

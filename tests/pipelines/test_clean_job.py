@@ -67,7 +67,7 @@ def test_rerun_with_same_config_is_a_no_op_and_different_config_is_refused(spark
     out, stats = sample_run
     assert clean.run(spark, [SAMPLE], out, CleanConfig()) == stats
     with pytest.raises(OutputExists):
-        clean.run(spark, [SAMPLE], out, CleanConfig.from_dict({"min_chars_after_line_filters": 5}))
+        clean.run(spark, [SAMPLE], out, CleanConfig.from_dict({"langid": {"min_score": 0.5}}))
 
 
 def write_bad_inputs(root) -> None:
