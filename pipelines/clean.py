@@ -92,9 +92,20 @@ def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool
         raise RuntimeError(f"counts do not reconcile: {problems}")
     summary = {**stats.to_dict(), "splits": len(splits), "inputs": inputs, "phase_seconds": phase.seconds}
     out.commit(summary)
-    print(f"[clean] {summary['input']} input -> {summary['kept']} kept, {summary['rejected']} rejected, "
-          f"{summary['quarantined']} quarantined; output in {out.path}", file=sys.stderr)
+    print_summary(summary, out.path)
     return summary
+
+
+def print_summary(summary: dict, path: str) -> None:
+    c = summary["counters"]
+    print(f"[clean] {summary['input']} input -> {summary['kept']} kept, {summary['rejected']} rejected, "
+          f"{summary['quarantined']} quarantined; output in {path}", file=sys.stderr)
+    for lang in ("zh", "en"):
+        kept, rejected = c.get(f"lang/{lang}/kept", 0), c.get(f"lang/{lang}/rejected", 0)
+        if kept + rejected:
+            print(f"[clean]   {lang}: kept {kept}/{kept + rejected} ({kept / (kept + rejected):.0%})", file=sys.stderr)
+    reasons = sorted(((v, k[5:]) for k, v in c.items() if k.startswith("drop/")), reverse=True)[:5]
+    print("[clean]   top drop reasons: " + ", ".join(f"{k} {v}" for v, k in reasons), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

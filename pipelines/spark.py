@@ -21,6 +21,9 @@ LOCAL_DEFAULTS = {
 }
 
 
+LOG4J_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log4j2.properties")
+
+
 class JavaMissing(RuntimeError):
     pass
 
@@ -51,12 +54,15 @@ def get_session(app: str, master: str | None = None, conf: dict[str, str] | None
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
+    settings = dict(conf or {})
     builder = SparkSession.builder.appName(app)
     if master or not under_spark_submit():
         builder = builder.master(master or "local[*]")
-        for key, value in LOCAL_DEFAULTS.items():
-            builder = builder.config(key, value)
-    for key, value in (conf or {}).items():
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        settings = {**LOCAL_DEFAULTS, **settings}
+        java_opts = settings.get("spark.driver.extraJavaOptions", "")
+        settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={LOG4J_CONFIG} {java_opts}".strip()
+    for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
