@@ -57,6 +57,19 @@ def _partition_stats(batches):
     yield pa.RecordBatch.from_pydict({"stats": [json.dumps(total.to_dict())]})
 
 
+def ensure_schema_file(path: str, columns: list[str]) -> None:
+    """Spark writes no Parquet file for an empty output; write an empty one that carries the
+    schema, so every output directory can be read (by Spark, pandas or the next stage)."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not any(name.endswith(".parquet") for name in os.listdir(path)):
+        schema = pa.schema([ANNOTATED_SCHEMA.field(c) for c in columns])
+        pq.write_table(schema.empty_table(), os.path.join(path, "part-00000-empty.parquet"), compression="zstd")
+
+
 def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool = False) -> dict:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -85,6 +98,7 @@ def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool
         for name, status, columns in OUTPUTS:
             (annotated.filter(F.col("status") == status).select(*columns)
              .write.option("compression", "zstd").parquet(out.subdir(name)))
+            ensure_schema_file(out.subdir(name), columns)
     annotated.unpersist()
 
     problems = stats.reconcile()

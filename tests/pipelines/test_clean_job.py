@@ -129,3 +129,10 @@ def test_output_does_not_depend_on_partitioning(spark, tmp_path):
         a = sorted(json.dumps(r, sort_keys=True, default=str) for r in read_dir(str(tmp_path / "a" / name)))
         b = sorted(json.dumps(r, sort_keys=True, default=str) for r in read_dir(str(tmp_path / "b" / name)))
         assert a == b, name
+
+
+def test_empty_outputs_still_carry_their_schema(spark, sample_run):
+    out, stats = sample_run
+    assert stats["quarantined"] == 0  # the sample has no unparseable records
+    frame = spark.read.parquet(os.path.join(out, "quarantine"))
+    assert frame.count() == 0 and frame.columns == ["source", "file", "offset", "error", "raw"]
