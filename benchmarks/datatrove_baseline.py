@@ -18,10 +18,16 @@ each rule filter runs twice, routed on the language LanguageFilter detected: Eng
 documents, jieba for zh documents, as close as DataTrove gets to our per-language rules.
 --zh-language en runs one chain, all English defaults, as a plain FineWeb-style DataTrove job does.
 Either way Gopher's default English stop words and 3-character mean word length reject nearly all
-Chinese: see the drop reasons in the JSON.
+Chinese: see the drop reasons in the JSON. Defaults, not FineWeb's recipe, which also passes
+C4QualityFilter(filter_no_terminal_punct=False).
 
-CPU time is summed over the whole process tree (LocalPipelineExecutor's workers are forked by a
-forkserver, so neither /usr/bin/time nor RUSAGE_CHILDREN sees them): see TreeCpu.
+Figures: input MB = 10^6 bytes of input files; docs/s and MB/s over the executor's wall time;
+MB/s per core = MB / CPU seconds summed over the whole process tree (LocalPipelineExecutor's
+workers are forked by a forkserver, so neither /usr/bin/time nor RUSAGE_CHILDREN sees them: see
+TreeCpu). step_time_s is DataTrove's own per-step wall time summed over tasks; on a busy machine
+it exceeds cpu_s, so read its shares (step_time_share). A document counts as zh when >= 30% of
+its non-space characters are CJK (as corpus_tools.text.Doc.is_cjk), judged on its input text.
+Tasks default to one per input file: more workers than files leaves workers idle.
 """
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ import shutil
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 # Before any import: huggingface_hub reads it once, at import time; workers inherit it.
@@ -180,14 +187,29 @@ def is_zh(text: str) -> bool:
     return non_space > 0 and len(_CJK.findall(text)) / non_space >= 0.3
 
 
-def count_by_lang(files) -> dict[str, int]:
-    counts = {"zh": 0, "other": 0}
+def lang_by_id(files) -> dict[str, str]:
+    """Input document id -> "zh" or "other"."""
+    langs = {}
     for f in files:
         with open(f, encoding="utf-8") as lines:
             for line in lines:
                 if line.strip():
-                    counts["zh" if is_zh(json.loads(line)["text"]) else "other"] += 1
-    return counts
+                    doc = json.loads(line)
+                    langs[doc["id"]] = "zh" if is_zh(doc["text"]) else "other"
+    return langs
+
+
+def kept_ids(out_dir: Path) -> list[str]:
+    ids = []
+    for f in sorted(out_dir.glob("*.jsonl")):
+        with open(f, encoding="utf-8") as lines:
+            ids += [json.loads(line)["id"] for line in lines if line.strip()]
+    return ids
+
+
+def count(langs) -> dict[str, int]:
+    counts = Counter(langs)
+    return {lang: counts[lang] for lang in ("zh", "other")}
 
 
 def step_name(stats_name: str) -> str:
@@ -205,6 +227,50 @@ def step_report(stats) -> tuple[dict, dict, dict]:
     return {k: round(v, 3) for k, v in seconds.items()}, shares, counters
 
 
+def run(files: list[Path], out: Path, workers: int, tasks: int, zh_language: str):
+    """Run the pipeline once: (wall seconds, CPU seconds of the process tree, DataTrove's stats)."""
+    root = Path(os.path.commonpath([f.parent for f in files]))
+    for sub in ("data", "logs"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    paths_file = out / "input_paths.txt"
+    paths_file.write_text("".join(f"{f.relative_to(root)}\n" for f in files))
+    executor = LocalPipelineExecutor(
+        build_pipeline(paths_file, str(root), out / "data", zh_language),
+        tasks=tasks, workers=workers, logging_dir=str(out / "logs"), skip_completed=False,
+    )
+    wall = time.perf_counter()
+    with TreeCpu() as cpu:
+        stats = executor.run()
+    return time.perf_counter() - wall, cpu.total(), stats
+
+
+def report(files: list[Path], out: Path, wall: float, cpu_s: float, stats, config: dict) -> dict:
+    """The figures, counted after the timed run. Ids, not texts: C4QualityFilter drops lines."""
+    input_mb = sum(f.stat().st_size for f in files) / 1e6
+    langs = lang_by_id(files)
+    before, after = count(langs.values()), count(langs.get(i, "other") for i in kept_ids(out / "data"))
+    step_s, shares, counters = step_report(stats)
+    return {
+        "tool": "datatrove",
+        "version": importlib.metadata.version("datatrove"),
+        "input_mb": round(input_mb, 3),
+        "input_docs": len(langs),
+        "kept_docs": sum(after.values()),
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu_s, 2),
+        "docs_per_s": round(len(langs) / wall, 1),
+        "mb_per_s": round(input_mb / wall, 4),
+        "mb_per_s_per_core": round(input_mb / cpu_s, 4),
+        "keep_rate_by_lang": {k: round(after[k] / before[k], 4) if before[k] else None for k in before},
+        "step_time_share": shares,
+        "step_time_s": step_s,
+        "docs_by_lang": {"input": before, "kept": after},
+        "step_counters": counters,
+        "config": config,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--input", nargs="+", required=True, help="JSONL files and/or folders of them")
@@ -216,51 +282,12 @@ def main() -> None:
                     help="word tokenizer for documents detected as zh (see module docstring)")
     args = ap.parse_args()
 
-    files = input_files(args.input)
-    root = Path(os.path.commonpath([f.parent for f in files]))
-    out = Path(args.output)
-    for sub in ("data", "logs"):
-        shutil.rmtree(out / sub, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-    paths_file = out / "input_paths.txt"
-    paths_file.write_text("".join(f"{f.relative_to(root)}\n" for f in files))
+    files, out = input_files(args.input), Path(args.output)
     tasks = args.tasks or len(files)
-
-    executor = LocalPipelineExecutor(
-        build_pipeline(paths_file, str(root), out / "data", args.zh_language),
-        tasks=tasks, workers=args.workers, logging_dir=str(out / "logs"), skip_completed=False,
-    )
-    wall = time.perf_counter()
-    with TreeCpu() as cpu:
-        stats = executor.run()
-    wall = time.perf_counter() - wall
-    cpu_s = cpu.total()
-
-    # Counted outside the timed region: DataTrove's filters do not change the text.
-    input_mb = sum(f.stat().st_size for f in files) / 1e6
-    before = count_by_lang(files)
-    after = count_by_lang(sorted((out / "data").glob("*.jsonl")))
-    step_s, shares, counters = step_report(stats)
-    result = {
-        "tool": "datatrove",
-        "version": importlib.metadata.version("datatrove"),
-        "input_mb": round(input_mb, 3),
-        "input_docs": sum(before.values()),
-        "kept_docs": sum(after.values()),
-        "wall_s": round(wall, 2),
-        "cpu_s": round(cpu_s, 2),
-        "docs_per_s": round(sum(before.values()) / wall, 1),
-        "mb_per_s": round(input_mb / wall, 4),
-        "mb_per_s_per_core": round(input_mb / cpu_s, 4),
-        "keep_rate_by_lang": {k: round(after[k] / before[k], 4) if before[k] else None for k in before},
-        "step_time_share": shares,
-        "step_time_s": step_s,
-        "docs_by_lang": {"input": before, "kept": after},
-        "step_counters": counters,
-        "config": {"workers": args.workers, "tasks": tasks, "zh_language": args.zh_language,
-                   "files": len(files), "cores": os.cpu_count()},
-    }
-    text = json.dumps(result, indent=2, ensure_ascii=False)
+    wall, cpu_s, stats = run(files, out, args.workers, tasks, args.zh_language)
+    config = {"workers": args.workers, "tasks": tasks, "zh_language": args.zh_language,
+              "files": len(files), "cores": os.cpu_count()}
+    text = json.dumps(report(files, out, wall, cpu_s, stats, config), indent=2, ensure_ascii=False)
     print(text)
     if args.json_out:
         Path(args.json_out).write_text(text + "\n")
