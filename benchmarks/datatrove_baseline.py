@@ -35,10 +35,8 @@ import argparse
 import importlib.metadata
 import json
 import os
-import resource
 import shutil
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -46,9 +44,9 @@ from pathlib import Path
 # Before any import: huggingface_hub reads it once, at import time; workers inherit it.
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-import psutil  # noqa: E402
 import regex  # noqa: E402
 from datatrove.executor import LocalPipelineExecutor  # noqa: E402
+from measure import TreeCpu  # noqa: E402  (benchmarks/measure.py)
 from datatrove.pipeline.filters import (  # noqa: E402
     C4QualityFilter,
     FineWebQualityFilter,
@@ -118,59 +116,6 @@ def build_pipeline(paths_file: Path, data_folder: str, out_dir: Path, zh_languag
         *rules,
         JsonlWriter(str(out_dir), compression=None),
     ]
-
-
-class TreeCpu:
-    """CPU seconds (user + system) of this process and every descendant, live or exited.
-
-    Two lower bounds, the larger wins: (a) a thread samples each descendant's own CPU every
-    `interval` s and keeps a pid's last value after it exits (misses at most one interval per
-    process); (b) the kernel's exact totals: reaped children (RUSAGE_CHILDREN) plus, for each
-    live child, its own CPU and that of the children it reaped (the forkserver's pool workers).
-    """
-
-    def __init__(self, interval: float = 0.1):
-        self.interval, self.seen, self._stop = interval, {}, threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def __enter__(self):
-        self.start = self._rusage(resource.RUSAGE_SELF) + self._rusage(resource.RUSAGE_CHILDREN)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-
-    def _sample(self):
-        for p in psutil.Process().children(recursive=True):
-            try:
-                t = p.cpu_times()
-                self.seen[p.pid] = t.user + t.system
-            except psutil.Error:
-                pass
-
-    def _loop(self):
-        while not self._stop.wait(self.interval):
-            self._sample()
-
-    @staticmethod
-    def _rusage(who) -> float:
-        r = resource.getrusage(who)
-        return r.ru_utime + r.ru_stime
-
-    def total(self) -> float:
-        """CPU seconds spent between __enter__ and now."""
-        live = 0.0
-        for p in psutil.Process().children():
-            try:
-                t = p.cpu_times()
-                live += t.user + t.system + t.children_user + t.children_system
-            except psutil.Error:
-                pass
-        kernel = self._rusage(resource.RUSAGE_CHILDREN) + live
-        return self._rusage(resource.RUSAGE_SELF) + max(kernel, sum(self.seen.values())) - self.start
 
 
 def input_files(args_input: list[str]) -> list[Path]:

@@ -1,0 +1,76 @@
+"""CPU time of a whole process tree, for per-core figures of multi-process jobs.
+
+Spark (a JVM plus forked Python workers) and DataTrove (a forkserver's pool) both run their
+work in descendants that /usr/bin/time and RUSAGE_CHILDREN do not see until they are reaped.
+"""
+from __future__ import annotations
+
+import resource
+import threading
+
+import psutil
+
+
+def _rusage(who) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def _descendants_cpu() -> dict[int, float]:
+    seen = {}
+    for p in psutil.Process().children(recursive=True):
+        try:
+            t = p.cpu_times()
+            seen[p.pid] = t.user + t.system
+        except psutil.Error:
+            pass
+    return seen
+
+
+def _children_cpu_with_reaped() -> float:
+    """Live children's own CPU plus what each has reaped from its own children."""
+    total = 0.0
+    for p in psutil.Process().children():
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.Error:
+            pass
+    return total
+
+
+class TreeCpu:
+    """CPU seconds (user + system) of this process and every descendant between enter and `total()`.
+
+    Two lower bounds, the larger wins: (a) a thread samples each descendant's CPU every
+    `interval` s and keeps a pid's last value after it exits (misses at most one interval per
+    process); (b) the kernel's totals: reaped children (RUSAGE_CHILDREN) plus, for each live
+    child, its own CPU and that of the children it reaped. Descendants already running at enter
+    (a warm Spark JVM) count only what they spend after it.
+    """
+
+    def __init__(self, interval: float = 0.1):
+        self.interval, self._stop = interval, threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self):
+        self.start_self = _rusage(resource.RUSAGE_SELF)
+        self.start_kernel = _rusage(resource.RUSAGE_CHILDREN) + _children_cpu_with_reaped()
+        self.baseline = _descendants_cpu()
+        self.seen = dict(self.baseline)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.seen.update(_descendants_cpu())
+
+    def _loop(self):
+        while not self._stop.wait(self.interval):
+            self.seen.update(_descendants_cpu())
+
+    def total(self) -> float:
+        sampled = sum(cpu - self.baseline.get(pid, 0.0) for pid, cpu in self.seen.items())
+        kernel = _rusage(resource.RUSAGE_CHILDREN) + _children_cpu_with_reaped() - self.start_kernel
+        return _rusage(resource.RUSAGE_SELF) - self.start_self + max(kernel, sampled)
