@@ -14,10 +14,12 @@ without recomputing. `run_local` drives it without Spark (tests, benchmarks);
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from corpus_tools import config as config_lib
 from corpus_tools.document import DOCUMENT_SCHEMA
@@ -27,6 +29,7 @@ from corpus_tools.normalize import Preprocessor
 from corpus_tools.readers import InputConfig, Split, plan_splits, read_split
 from corpus_tools.stats import Stats
 from corpus_tools.text import Doc
+from corpus_tools.writers import PartWriter
 
 KEPT, REJECTED, QUARANTINED = "kept", "rejected", "quarantined"
 
@@ -50,10 +53,17 @@ ANNOTATED_SCHEMA = pa.schema(
         pa.field("raw", pa.string()),
     ]
 )
-# Columns each output directory keeps.
+# Each output directory: the status of its rows and the columns it keeps.
 KEPT_COLUMNS = [f.name for f in DOCUMENT_SCHEMA] + ["lang", "lang_score", "lang_share", "n_chars", "signals", "chars_removed"]
-REJECTED_COLUMNS = KEPT_COLUMNS + ["drop_reason"]
-QUARANTINE_COLUMNS = ["source", "file", "offset", "error", "raw"]
+OUTPUTS = {
+    "kept": (KEPT, KEPT_COLUMNS),
+    "rejected": (REJECTED, KEPT_COLUMNS + ["drop_reason"]),
+    "quarantine": (QUARANTINED, ["source", "file", "offset", "error", "raw"]),
+}
+
+
+def output_schema(name: str) -> pa.Schema:
+    return pa.schema([ANNOTATED_SCHEMA.field(c) for c in OUTPUTS[name][1]])
 
 
 @dataclass
@@ -145,6 +155,20 @@ def process_split(pipeline: CleanPipeline, split: Split) -> Iterator[pa.RecordBa
             yield pipeline.process(batch.documents)
         if batch.quarantine.num_rows:
             yield quarantine_batch(batch.quarantine)
+
+
+def write_split(pipeline: CleanPipeline, split: Split, out_dir: str, part: str) -> Stats:
+    """Process one split and write its rows to `out_dir/{kept,rejected,quarantine}/<part>.parquet`."""
+    writers = {name: PartWriter(os.path.join(out_dir, name), part, output_schema(name)) for name in OUTPUTS}
+    stats = Stats()
+    for batch in process_split(pipeline, split):
+        stats = stats + Stats.of_batch(batch)
+        status = batch.column("status")
+        for name, (value, _) in OUTPUTS.items():
+            writers[name].write(batch.filter(pc.equal(status, value)))
+    for writer in writers.values():
+        writer.close()
+    return stats
 
 
 def run_local(paths: list[str], cfg: CleanConfig) -> Iterator[pa.RecordBatch]:

@@ -22,12 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from corpus_tools.clean import OUTPUTS
 from corpus_tools.stats import Stats
 
 KEPT, REJECTED, QUARANTINE = "kept", "rejected", "quarantine"
 # Columns that are cheap to load for every document: everything but the text.
 LIGHT_COLUMNS = ["id", "source", "url", "meta", "lang", "lang_score", "lang_share", "n_chars", "signals", "chars_removed"]
-QUARANTINE_COLUMNS = ["source", "file", "offset", "error", "raw"]
+QUARANTINE_COLUMNS = OUTPUTS["quarantine"][1]
 
 
 def load_stats(out_dir: str) -> dict:

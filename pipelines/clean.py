@@ -3,9 +3,12 @@
     ziya clean --input data/sample --output out/clean [--config clean.toml] [--master URL]
     spark-submit pipelines/clean.py --input ... --output ...   # the same job on a cluster
 
-Phases: plan splits (driver) -> annotate (one Spark task per split; corpus_tools does the
-work in mapInArrow) -> stats (per-partition Stats, added on the driver) -> write kept/,
-rejected/, quarantine/ (Parquet, zstd) -> commit stats.json and config.json.
+Phases: plan splits (driver) -> clean (one Spark task per split: corpus_tools reads, processes
+and writes that split's kept/rejected/quarantine part files, and returns its Stats) -> add the
+Stats up on the driver, check the accounting, commit stats.json and config.json.
+
+Documents never pass through the JVM: Spark schedules splits and collects one small stats row
+per split, so the job costs little more than the operations themselves.
 """
 from __future__ import annotations
 
@@ -13,24 +16,13 @@ import functools
 import json
 import sys
 
-from corpus_tools.clean import (
-    ANNOTATED_SCHEMA,
-    KEPT,
-    KEPT_COLUMNS,
-    QUARANTINE_COLUMNS,
-    QUARANTINED,
-    REJECTED,
-    REJECTED_COLUMNS,
-    CleanConfig,
-    CleanPipeline,
-    config_json,
-    process_split,
-)
+from corpus_tools.clean import OUTPUTS, CleanConfig, CleanPipeline, config_json, output_schema, write_split
 from corpus_tools.readers import Split, plan_splits
 from corpus_tools.stats import Stats
+from corpus_tools.writers import ensure_schema_file
 from pipelines.stage import Phases, StageOutput
 
-OUTPUTS = [("kept", KEPT, KEPT_COLUMNS), ("rejected", REJECTED, REJECTED_COLUMNS), ("quarantine", QUARANTINED, QUARANTINE_COLUMNS)]
+SPLIT_SCHEMA = "part string, path string, file_key string, fmt string, compression string, start long, end long"
 
 
 @functools.lru_cache(maxsize=2)
@@ -39,42 +31,20 @@ def _pipeline(cfg_json: str) -> CleanPipeline:
     return CleanPipeline(CleanConfig.from_dict(json.loads(cfg_json)))
 
 
-def _annotate(cfg_json: str):
-    def annotate(split_batches):
+def _clean_splits(cfg_json: str, out_dir: str):
+    def clean_splits(split_batches):
+        import pyarrow as pa
+
         pipeline = _pipeline(cfg_json)
         for batch in split_batches:
             for row in batch.to_pylist():
-                yield from process_split(pipeline, Split(**row))
-    return annotate
-
-
-def _partition_stats(batches):
-    import pyarrow as pa
-
-    total = Stats()
-    for batch in batches:
-        total = total + Stats.of_batch(batch)
-    yield pa.RecordBatch.from_pydict({"stats": [json.dumps(total.to_dict())]})
-
-
-def ensure_schema_file(path: str, columns: list[str]) -> None:
-    """Spark writes no Parquet file for an empty output; write an empty one that carries the
-    schema, so every output directory can be read (by Spark, pandas or the next stage)."""
-    import os
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    if not any(name.endswith(".parquet") for name in os.listdir(path)):
-        schema = pa.schema([ANNOTATED_SCHEMA.field(c) for c in columns])
-        pq.write_table(schema.empty_table(), os.path.join(path, "part-00000-empty.parquet"), compression="zstd")
+                part = row.pop("part")
+                stats = write_split(pipeline, Split(**row), out_dir, part)
+                yield pa.RecordBatch.from_pydict({"stats": [json.dumps(stats.to_dict())]})
+    return clean_splits
 
 
 def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool = False) -> dict:
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-    from pyspark.sql.pandas.types import from_arrow_schema
-
     cfg_json = config_json(cfg)
     out = StageOutput(output, cfg_json, overwrite)
     if out.already_done():
@@ -86,20 +56,13 @@ def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool
 
     with phase("plan"):
         splits = plan_splits(inputs, cfg.input.split_bytes)
-        rows = [s.__dict__ for s in splits]
-        split_df = spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)),
-                                         "path string, file_key string, fmt string, compression string, start long, end long")
-    with phase(f"annotate {len(splits)} splits"):
-        annotated = split_df.mapInArrow(_annotate(cfg_json), from_arrow_schema(ANNOTATED_SCHEMA))
-        annotated = annotated.persist(StorageLevel.DISK_ONLY)
-        stats_rows = annotated.mapInArrow(_partition_stats, "stats string").collect()
+        rows = [{"part": f"part-{i:05d}", **s.__dict__} for i, s in enumerate(splits)]
+        split_df = spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)), SPLIT_SCHEMA)
+    with phase(f"clean {len(splits)} splits"):
+        stats_rows = split_df.mapInArrow(_clean_splits(cfg_json, out.tmp), "stats string").collect()
     stats = sum((Stats.from_dict(json.loads(r.stats)) for r in stats_rows), Stats())
-    with phase("write"):
-        for name, status, columns in OUTPUTS:
-            (annotated.filter(F.col("status") == status).select(*columns)
-             .write.option("compression", "zstd").parquet(out.subdir(name)))
-            ensure_schema_file(out.subdir(name), columns)
-    annotated.unpersist()
+    for name in OUTPUTS:
+        ensure_schema_file(out.subdir(name), output_schema(name))
 
     problems = stats.reconcile()
     if problems:

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus_tools import report
-from corpus_tools.clean import ANNOTATED_SCHEMA, KEPT_COLUMNS, QUARANTINE_COLUMNS, REJECTED_COLUMNS
+from corpus_tools.clean import ANNOTATED_SCHEMA, OUTPUTS
 from corpus_tools.stats import Stats
 
 
@@ -40,11 +40,10 @@ def write_output(root: str, rows: list[dict]) -> str:
     """The directory `pipelines.clean.run` would write for these annotated rows."""
     batch = pa.RecordBatch.from_pylist(rows, schema=ANNOTATED_SCHEMA)
     table = pa.Table.from_batches([batch])
-    for name, status, columns in (("kept", "kept", KEPT_COLUMNS), ("rejected", "rejected", REJECTED_COLUMNS),
-                                  ("quarantine", "quarantined", QUARANTINE_COLUMNS)):
+    for name, (status, columns) in OUTPUTS.items():
         os.makedirs(os.path.join(root, name))
         part = table.filter(pa.compute.equal(table["status"], status)).select(columns)
-        if part.num_rows:  # Spark writes no part file for an empty output
+        if part.num_rows:  # outputs older than ensure_schema_file had no file when empty
             pq.write_table(part, os.path.join(root, name, "part-00000.parquet"))
     with open(os.path.join(root, "stats.json"), "w") as f:
         json.dump(Stats.of_batch(batch).to_dict(), f)
