@@ -32,14 +32,29 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Closing quotes and brackets may follow the terminal mark: 他说：“好。” ends a sentence.
 CLOSING_MARKS = "\"'”’」』）)]】》〉›»"
 _CLOSE = re.escape(CLOSING_MARKS)
-# Sentence ends: Western punctuation (and closing marks) followed by space, or CJK full stops
-# (and closing marks) wherever they are, not inside a run such as …… or ！？.
+# Characters that begin a CJK sentence, for stdlib `re` (no \p{...}): kana, CJK ideographs
+# (extension A, compatibility, planes 2-3) and Hangul syllables.
+_CJK_START = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0003ffff"
+# Western terminal marks that end a sentence when a CJK character follows with no space, as
+# Chinese written with ASCII punctuation does (感觉不是太好.服务上总是出现一些小问题.): a run
+# starting with ! ? … or with a period that does not follow a digit, so "1.房间" (a list
+# number) and "3.5" stay whole; English has a space after its full stops.
+# (It starts with a character class, which keeps stdlib `re`'s fast scan for a first character.)
+_WESTERN_BEFORE_CJK = rf"[.!?…](?<![\d.]\.)[.!?…]*[{_CLOSE}]*(?=[{_CJK_START}])"
+# Sentence ends: Western punctuation (and closing marks) followed by space or by a CJK
+# character, or CJK full stops (and closing marks) wherever they are, not inside a run such
+# as …… or ！？.
 _SENTENCE_END = regex.compile(
-    rf"(?<=[.!?…][{_CLOSE}]*)\s+|(?<=[。！？；…][{_CLOSE}]*)(?![。！？；…{_CLOSE}])"
+    rf"(?<=[.!?…][{_CLOSE}]*)\s+|(?<={_WESTERN_BEFORE_CJK})"
+    rf"|(?<=[。！？；…][{_CLOSE}]*)(?![。！？；…{_CLOSE}])"
 )
 ELLIPSES = ("...", "…")
-# One sentence end: a run of CJK full stops, or of Western ones before a space or the end.
-_SENTENCE_ENDS = re.compile(rf"[。！？；]+[{_CLOSE}]*|[.!?…]+[{_CLOSE}]*(?=\s|$)")
+# One sentence end: a run of CJK full stops, or of Western ones before a space, the end or a
+# CJK character.
+_SENTENCE_ENDS = re.compile(rf"[。！？；]+[{_CLOSE}]*|[.!?…]+[{_CLOSE}]*(?=\s|$)|{_WESTERN_BEFORE_CJK}")
+# A bracketed byline or note after the last sentence of a paragraph: 。（本报专电）,
+# 。（据新华社电）, 。（柴茂）, "... in 2023. (Reuters)". Up to 30 characters, unnested.
+_BRACKETED_TAIL = re.compile(rf"[(（][^()（）\n]{{1,30}}[)）][{_CLOSE}]*$")
 
 # Character classes (one table lookup per character, see `char_class_table`).
 SPACE, CJK, LETTER, DIGIT, PUNCT, SYMBOL, CONTROL, OTHER = range(8)
@@ -162,10 +177,27 @@ def duplicate_stats(items: list[str]) -> tuple[int, int]:
 def ends_with_terminal(line: str) -> bool:
     """True when a (right-stripped) line ends a sentence, closing quotes allowed.
 
+    A bracketed byline or note after the terminal mark is allowed too: Chinese news ends its
+    last paragraph with one (。（本报专电）, 。（据新华社电）, 。（柴茂）), and that paragraph
+    is as finished as the others. The bracket must follow the terminal mark, so a heading
+    such as "韩素云先进模范近如何(2)（附图片1张）" stays unterminated.
+
     >>> ends_with_terminal("他说：“好。”"), ends_with_terminal("Home | About")
     (True, False)
+    >>> ends_with_terminal("公司人员无所谓。（柴茂）"), ends_with_terminal("附图片（1张）")
+    (True, False)
     """
-    return line.rstrip(CLOSING_MARKS)[-1:] in TERMINAL_PUNCTUATION
+    end = line.rstrip(CLOSING_MARKS)  # the same object when nothing was stripped
+    return end[-1:] in TERMINAL_PUNCTUATION or (end is not line and line[-1] in ")）" and _ends_with_note(line))
+
+
+def _ends_with_note(line: str) -> bool:
+    """Does a line ending in ")" end with a bracketed note right after a sentence end?"""
+    # Cheap test first (code lines end in "f(x)"): is there a sentence end before the last "("?
+    start = max(line.rfind("(", -40), line.rfind("（", -40))
+    if start <= 0 or line[:start].rstrip().rstrip(CLOSING_MARKS)[-1:] not in TERMINAL_PUNCTUATION:
+        return False
+    return _BRACKETED_TAIL.match(line, start) is not None
 
 
 class Doc:

@@ -15,6 +15,15 @@ C4 counts whitespace tokens, punctuation included); terminal punctuation include
 closing quote may follow); the policy phrases include their Chinese equivalents (our
 addition, marked below). C4's citation-marker removal ([1], [edit]) rewrites text rather
 than dropping lines, and is not done here.
+
+Two more Chinese forms, both ours (see `corpus_tools.text`):
+- a line ending in terminal punctuation and then a bracketed byline or note is terminated:
+  Chinese news ends its last paragraph so (。（本报专电）, 。（据新华社电）, 。（柴茂）), and
+  C4's test cut those paragraphs and left their sentences uncounted;
+- a sentence also ends at an ASCII . ! ? directly followed by a CJK character, as Chinese
+  typed with ASCII punctuation has it (感觉不是太好.服务上总是出现一些小问题.); a period
+  after a digit does not count ("1.房间", "3.5"), and English, which puts a space after its
+  full stops, counts as before.
 """
 from __future__ import annotations
 
@@ -110,6 +119,8 @@ class C4UnterminatedLines(LineFilter):
 
     Headings, menus, captions and list items go; on web text, where a line is a paragraph,
     prose stays. Hard-wrapped text (a line per 72 columns) must be unwrapped before this rule.
+    A closing quote or a bracketed byline may follow the terminal mark (他说：“好。”,
+    。（据新华社电）): see `corpus_tools.text.ends_with_terminal`.
     """
 
     name: ClassVar[str] = "c4_unterminated_lines"

@@ -103,3 +103,33 @@ def test_line_rules_count_removed_characters():
 def test_none_disables_a_line_rule():
     assert C4ShortLines(min_words=None).apply(Doc("d", "Hi.\nOk."))[1] == 0
     assert C4LongWordLines(max_word_chars=None).apply(Doc("d", "x" * 2000))[1] == 0
+
+
+# People's Daily, 24 January 1998 (sample news-f16c2863c3d1d63e, abridged): the last paragraph
+# ends with the reporter's byline.
+ZH_BYLINE = (
+    "九七十大财税新闻揭晓\n"
+    "本报讯由中国财经报社主办、北京安易电脑会计公司协办的“安易”杯’97十大财税新闻评选23日在京揭晓。"
+    "这十大新闻是：（一）江泽民总书记在十五大报告中，对财政、税务、国资等工作做了重要论述。"
+    "（二）我国第四次大幅度降低关税税率，平均降幅达26%。（三）世界银行和国际货币基金组织’97年会在香港召开。"
+    "（四）全国工商税收连续五年年均增收近1000亿元。（五）财政部采取一系列措施，改进和加强财政管理。（柴茂）"
+)
+
+
+def test_a_paragraph_ending_in_a_byline_is_kept_and_its_sentences_counted():
+    assert removed(C4UnterminatedLines(), ZH_BYLINE) == ["九七十大财税新闻揭晓"]
+    doc = Doc("d", ZH_BYLINE)
+    assert C4Quality().check(doc) is None and doc.signals["c4_sentences"] == 6
+
+
+# A shopping review (sample reviews-9cf325aa3fdaaa2b, abridged): ASCII full stops, no spaces.
+ZH_ASCII_STOPS = (
+    "在当当网买了几次东西了,感觉不是太好.服务上总是出现一些小问题.我19日下的订单,到了24日打电话还在配货,"
+    "而贵网明明白白说按规定在2_5天内发货.记录显示直到30日才发出来,这是一种什么服务,糟糕透顶."
+    "上次东西有问题要退货,我问能否早些退货,客服人员回答不能,只能在5个(7个)工作日内办理."
+)
+
+
+def test_ascii_full_stops_between_chinese_sentences_count():
+    doc = Doc("d", ZH_ASCII_STOPS)
+    assert C4Quality().check(doc) is None and doc.signals["c4_sentences"] == 5

