@@ -2,7 +2,7 @@
 
 Defaults are the published values as DataTrove's `FineWebQualityFilter` implements them.
 Chinese: terminal punctuation is Unicode's Sentence_Terminal set (。！？ included) and a
-closing quote may follow it (他说：“好。”); a short line on CJK text is one of at most
+closing quote or a bracketed byline may follow it (他说：“好。”, 。（本报专电）); a short line on CJK text is one of at most
 `short_line_chars_cjk` characters, because a CJK character carries far more than a Latin
 letter does (see the field).
 """
@@ -23,6 +23,18 @@ class FineWebQuality(DocumentFilter):
     - at most 67% of lines are short (at most 30 characters);
     - characters in duplicated lines at most 1% of the (newline-free) text;
     - at most 0.3 newlines per word (list-like pages).
+
+    Duplicated lines are DataTrove's `char_duplicates_ratio`: over the non-blank lines
+    (blank and whitespace-only lines are left out, as DataTrove's `line.strip() != ""`),
+    the characters of every line that repeats an earlier one (Gopher's `find_duplicates`),
+    over the characters of the text without its newlines. Ours compares lines stripped of
+    surrounding whitespace; the clean job's whitespace normalization leaves no such
+    whitespace, and on the sample corpus both give the same value for every document.
+    1% is strict on documentation: three "New in version 3.10." notes in a 1 KB section
+    are 4%. On the sample corpus the rule alone fails 28% of the Python and kernel
+    documentation pages (a quarter of those repeat 2% of their characters or less) and
+    22 of 40 pages of poems and sayings (a "--《论语》" line under each quote). It is kept
+    at the published value: removing repeated lines instead would be a different rule.
     """
 
     name: ClassVar[str] = "fineweb_quality"
