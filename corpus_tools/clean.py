@@ -88,7 +88,10 @@ class CleanConfig:
     @classmethod
     def from_dict(cls, data: dict | None) -> "CleanConfig":
         cfg = config_lib.load(cls, data)
-        build_filters(cfg.filters)  # validate filter names and parameters now, not in a task
+        try:
+            build_filters(cfg.filters)  # validate filter names and parameters now, not in a task
+        except (TypeError, ValueError) as exc:
+            raise config_lib.ConfigError(f"config.filters: {exc}") from exc
         return cfg
 
 

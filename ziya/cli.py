@@ -25,6 +25,7 @@ def _parse_conf(pairs: list[str]) -> dict[str, str]:
 def cmd_clean(args: argparse.Namespace) -> int:
     from corpus_tools.clean import CleanConfig
     from corpus_tools.config import read_file
+    from corpus_tools.readers import list_input_files
     from pipelines import clean
     from pipelines.spark import get_session
 
@@ -36,6 +37,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     if args.langs:
         data.setdefault("langid", {})["allowed"] = args.langs.split(",")
     cfg = CleanConfig.from_dict(data)
+    list_input_files(args.input)  # fail on a wrong path before paying for a Spark session
     spark = get_session("ziya-clean", args.master, _parse_conf(args.conf))
     clean.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
     return 0
