@@ -1,0 +1,218 @@
+"""Training throughput of a LLaMA-shaped megatron-core GPTModel on one GPU (BF16, SDPA flash attention).
+
+Builds the model from `trainer.config` / `trainer.model`, trains it with `torch.optim.AdamW(fused=True)`
+on random token batches for `--warmup` untimed and `--steps` timed steps, and reports tokens/s/GPU,
+step time, model TFLOPS and MFU (Megatron's FLOPs formula, `trainer.flops`), peak memory and the loss
+at the first and last step. Each entry of `--runs` is one configuration `attention,micro_batch,mode`
+(mode: eager or compile, the latter compiling each transformer layer); a run that runs out of memory
+halves its micro batch and tries again. Figures print as they come and go to $OUT/gpu_train.json.
+
+    python benchmarks/gpu_train_bench.py --device cuda --model llama-1b            # one H100: ~2-4 min
+    python benchmarks/gpu_train_bench.py --device cpu --model tiny --steps 3       # CPU smoke test
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True")  # less fragmentation
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import torch  # noqa: E402
+
+from trainer.config import get_model_config  # noqa: E402
+from trainer.flops import flops_per_iteration, peak_tflops_for  # noqa: E402
+
+
+@dataclasses.dataclass
+class Run:
+    attention: str  # sdpa | local
+    micro_batch: int
+    mode: str  # eager | compile
+
+    @classmethod
+    def parse(cls, spec: str) -> "Run":
+        attention, mb, mode = spec.split(",")
+        if mode not in ("eager", "compile"):
+            raise ValueError(f"mode must be eager or compile: {spec!r}")
+        return cls(attention, int(mb), mode)
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def train(cfg, run: Run, args) -> dict:
+    """Build a fresh model and optimizer, train, and return the run's figures."""
+    from trainer.model import build_model
+
+    device = args.device
+    torch.manual_seed(args.seed)
+    model = build_model(cfg, device=device, bf16=not args.fp32, attention=run.attention)
+    if run.mode == "compile":
+        for layer in model.decoder.layers:  # one compiled graph, reused by every layer
+            layer.compile()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.1,
+                            fused=(device == "cuda"))
+    b, s = run.micro_batch, cfg.seq_length
+    position_ids = torch.arange(s, device=device).expand(b, s)
+    gen = torch.Generator(device=device).manual_seed(args.seed)
+
+    def step() -> torch.Tensor:
+        tokens = torch.randint(0, cfg.vocab_size, (b, s + 1), device=device, generator=gen)
+        loss = model(tokens[:, :-1], position_ids, None, labels=tokens[:, 1:]).mean()  # (b, s) -> ()
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        return loss.detach()
+
+    t0 = time.perf_counter()
+    warm_losses = [step() for _ in range(args.warmup)]
+    sync(device)
+    warmup_s = time.perf_counter() - t0
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    t0 = time.perf_counter()
+    losses = [step() for _ in range(args.steps)]
+    sync(device)
+    elapsed = time.perf_counter() - t0
+
+    step_time = elapsed / args.steps
+    tokens_per_s = b * s / step_time
+    tflops = flops_per_iteration(cfg, b, s) / step_time / 1e12
+    peak = peak_tflops_for(torch.cuda.get_device_name()) if device == "cuda" else None
+    all_losses = [x.item() for x in warm_losses + losses]
+    out = {
+        "attention": run.attention, "micro_batch": b, "mode": run.mode, "seq_length": s,
+        "warmup_steps": args.warmup, "timed_steps": args.steps, "warmup_s": round(warmup_s, 2),
+        "step_time_s": round(step_time, 4),
+        "tokens_per_s_per_gpu": round(tokens_per_s, 1),
+        "tflops_per_gpu": round(tflops, 2),
+        "mfu": round(tflops / peak, 4) if peak else None,
+        "peak_tflops": peak,
+        "peak_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device == "cuda" else None,
+        "loss_first_step": round(all_losses[0], 4),
+        "loss_last_step": round(all_losses[-1], 4),
+    }
+    del model, opt
+    return out
+
+
+def free(device: str) -> None:
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.empty_cache()
+
+
+def train_with_fallback(cfg, run: Run, args) -> dict:
+    """Halve the micro batch on out-of-memory until it fits (or 1 does not)."""
+    tried = []
+    while True:
+        oom = error = None
+        try:
+            result = train(cfg, run, args)
+        except torch.OutOfMemoryError as e:  # handled outside `except`, so the frames can be freed
+            oom = str(e).splitlines()[0]
+        except Exception as e:  # e.g. a compile failure: report it, go on with the next run
+            error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:500]
+        free(args.device)
+        if error is not None:
+            print(f"  failed: {error}", flush=True)
+            return dataclasses.asdict(run) | {"error": error}
+        if oom is None:
+            return result | ({"oom_at_micro_batch": tried} if tried else {})
+        tried.append(run.micro_batch)
+        print(f"  out of memory at micro batch {run.micro_batch}: {oom}", flush=True)
+        if run.micro_batch == 1:
+            return {"attention": run.attention, "mode": run.mode, "error": "out of memory at micro batch 1",
+                    "oom_at_micro_batch": tried}
+        run = dataclasses.replace(run, micro_batch=run.micro_batch // 2)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
+    p.add_argument("--model", default="llama-1b")
+    p.add_argument("--seq-length", type=int, default=None, help="default: the model config's (4096)")
+    p.add_argument("--runs", nargs="+", default=None,
+                   help="attention,micro_batch,mode entries; default cuda: sdpa,4,eager sdpa,8,eager "
+                        "sdpa,4,compile local,1,eager; cpu: sdpa,2,eager local,2,eager")
+    p.add_argument("--warmup", type=int, default=None, help="untimed steps (default 10 cuda, 1 cpu)")
+    p.add_argument("--steps", type=int, default=30, help="timed steps")
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--fp32", action="store_true", help="FP32 parameters instead of BF16")
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--time-budget", type=float, default=330.0,
+                   help="seconds; later runs are skipped once this much has elapsed")
+    args = p.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("no CUDA device")
+    if args.warmup is None:
+        args.warmup = 10 if args.device == "cuda" else 1
+    if args.runs is None:
+        args.runs = (["sdpa,4,eager", "sdpa,8,eager", "sdpa,4,compile", "local,1,eager"]
+                     if args.device == "cuda" else ["sdpa,2,eager", "local,2,eager"])
+    runs = [Run.parse(r) for r in args.runs]
+    cfg = get_model_config(args.model)
+    if args.seq_length:
+        cfg = cfg.replace(seq_length=args.seq_length)
+
+    start = time.perf_counter()
+    from trainer.parallel import init_distributed  # imports megatron.core (5-15 s)
+
+    init_distributed(args.device, tensor_parallel_size=1, seed=args.seed)
+    import megatron.core
+
+    report = {
+        "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
+        "torch": torch.__version__,
+        "megatron_core": megatron.core.__version__,
+        "model": dataclasses.asdict(cfg),
+        "params": cfg.num_params(),
+        "dtype": "fp32" if args.fp32 else "bf16 (FP32 RMSNorm)",
+        "optimizer": "torch.optim.AdamW(fused=True)" if args.device == "cuda" else "torch.optim.AdamW",
+        "runs": [],
+    }
+    print(f"{report['device']} | torch {report['torch']} | megatron-core {report['megatron_core']} | "
+          f"{cfg.name} {cfg.num_params() / 1e9:.3f}B params, seq {cfg.seq_length}, {report['dtype']}",
+          flush=True)
+    out_dir = os.environ.get("OUT")
+    for run in runs:
+        if time.perf_counter() - start > args.time_budget:
+            report["runs"].append(dataclasses.asdict(run) | {"skipped": "time budget"})
+            print(f"skipped {run} (time budget)", flush=True)
+            continue
+        print(f"run {run.attention} micro_batch={run.micro_batch} {run.mode} ...", flush=True)
+        t = time.perf_counter()
+        result = train_with_fallback(cfg, run, args)
+        result["wall_s"] = round(time.perf_counter() - t, 1)
+        report["runs"].append(result)
+        print("  " + json.dumps(result), flush=True)
+        if out_dir:  # after every run, so a timeout keeps what was measured
+            with open(os.path.join(out_dir, "gpu_train.json"), "w") as f:
+                json.dump(report, f, indent=2)
+
+    done = [r for r in report["runs"] if "tokens_per_s_per_gpu" in r]
+    if done:
+        best = max(done, key=lambda r: r["tokens_per_s_per_gpu"])
+        report["best"] = best
+        mfu = f"{best['mfu']:.1%}" if best["mfu"] is not None else "n/a"
+        print(f"best: {best['attention']} mb={best['micro_batch']} {best['mode']}: "
+              f"{best['tokens_per_s_per_gpu']:.0f} tokens/s/GPU, {best['step_time_s']:.3f} s/step, "
+              f"{best['tflops_per_gpu']:.1f} TFLOPS, MFU {mfu}, peak mem {best['peak_memory_gib']} GiB, "
+              f"loss {best['loss_first_step']} -> {best['loss_last_step']}", flush=True)
+    if out_dir:
+        with open(os.path.join(out_dir, "gpu_train.json"), "w") as f:
+            json.dump(report, f, indent=2)
+    print(f"total {time.perf_counter() - start:.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
