@@ -9,6 +9,13 @@ halves its micro batch and tries again. Figures print as they come and go to $OU
 
     python benchmarks/gpu_train_bench.py --device cuda --model llama-1b            # one H100: ~2-4 min
     python benchmarks/gpu_train_bench.py --device cpu --model tiny --steps 3       # CPU smoke test
+
+Measured 2026-11-27 on one NVIDIA H100 80GB HBM3 (SXM), torch 2.11.0+cu130, megatron-core 0.16.1,
+llama-1b (1.100B params), seq 4096, BF16 with FP32 RMSNorm, 10 warm-up + 30 timed steps:
+  sdpa mb=4 eager:    52,343 tokens/s/GPU, 0.313 s/step, 382.8 TFLOPS, MFU 38.7%, peak 41.3 GiB
+  sdpa mb=8 eager:    53,334 tokens/s/GPU, 0.614 s/step, 390.1 TFLOPS, MFU 39.4%, peak 76.3 GiB
+  sdpa mb=4 compile:  64,551 tokens/s/GPU, 0.254 s/step, 472.1 TFLOPS, MFU 47.7%, peak 30.9 GiB
+  local mb=1 eager:   out of memory (megatron-core's unfused attention keeps s x s scores per layer)
 """
 from __future__ import annotations
 
@@ -212,6 +219,9 @@ def main() -> None:
         with open(os.path.join(out_dir, "gpu_train.json"), "w") as f:
             json.dump(report, f, indent=2)
     print(f"total {time.perf_counter() - start:.1f} s", flush=True)
+    from trainer.parallel import destroy_distributed
+
+    destroy_distributed()
 
 
 if __name__ == "__main__":
