@@ -20,7 +20,7 @@ from corpus_tools.clean import OUTPUTS, CleanConfig, CleanPipeline, config_json,
 from corpus_tools.readers import Split, plan_splits
 from corpus_tools.stats import Stats
 from corpus_tools.writers import ensure_schema_file
-from pipelines.stage import Phases, StageOutput
+from pipelines.stage import Phases, StageOutput, mark_part_done, part_done
 
 SPLIT_SCHEMA = "part string, path string, file_key string, fmt string, compression string, start long, end long"
 
@@ -31,17 +31,30 @@ def _pipeline(cfg_json: str) -> CleanPipeline:
     return CleanPipeline(CleanConfig.from_dict(json.loads(cfg_json)))
 
 
+def clean_part(cfg_json: str, split: Split, out_dir: str, part: str) -> dict:
+    """Clean one split into `out_dir` unless an earlier attempt finished it; its stats."""
+    stats = part_done(out_dir, part)
+    if stats is None:
+        stats = write_split(_pipeline(cfg_json), split, out_dir, part).to_dict()
+        mark_part_done(out_dir, part, stats)
+    return stats
+
+
 def _clean_splits(cfg_json: str, out_dir: str):
     def clean_splits(split_batches):
         import pyarrow as pa
 
-        pipeline = _pipeline(cfg_json)
         for batch in split_batches:
             for row in batch.to_pylist():
                 part = row.pop("part")
-                stats = write_split(pipeline, Split(**row), out_dir, part)
-                yield pa.RecordBatch.from_pydict({"stats": [json.dumps(stats.to_dict())]})
+                stats = clean_part(cfg_json, Split(**row), out_dir, part)
+                yield pa.RecordBatch.from_pydict({"stats": [json.dumps(stats)]})
     return clean_splits
+
+
+def plan_parts(inputs: list[str], cfg: CleanConfig) -> list[dict]:
+    """The work plan: one row per split, named by its part file."""
+    return [{"part": f"part-{i:05d}", **s.__dict__} for i, s in enumerate(plan_splits(inputs, cfg.input.split_bytes))]
 
 
 def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool = False) -> dict:
@@ -51,14 +64,15 @@ def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool
         print(f"[clean] {output} already holds this run (same config); nothing to do", file=sys.stderr)
         with open(f"{out.path}/stats.json", encoding="utf-8") as f:
             return json.load(f)
-    out.begin()
     phase = Phases("clean")
 
     with phase("plan"):
-        splits = plan_splits(inputs, cfg.input.split_bytes)
-        rows = [{"part": f"part-{i:05d}", **s.__dict__} for i, s in enumerate(splits)]
+        rows = plan_parts(inputs, cfg)
+        resumed = out.begin(rows)
+        if resumed:
+            print(f"[clean] resuming: {resumed} of {len(rows)} splits were finished by an earlier run", file=sys.stderr)
         split_df = spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)), SPLIT_SCHEMA)
-    with phase(f"clean {len(splits)} splits"):
+    with phase(f"clean {len(rows)} splits"):
         stats_rows = split_df.mapInArrow(_clean_splits(cfg_json, out.tmp), "stats string").collect()
     stats = sum((Stats.from_dict(json.loads(r.stats)) for r in stats_rows), Stats())
     for name in OUTPUTS:
@@ -67,7 +81,8 @@ def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool
     problems = stats.reconcile()
     if problems:
         raise RuntimeError(f"counts do not reconcile: {problems}")
-    summary = {**stats.to_dict(), "splits": len(splits), "inputs": inputs, "phase_seconds": phase.seconds}
+    summary = {**stats.to_dict(), "splits": len(rows), "resumed_splits": resumed, "inputs": inputs,
+               "phase_seconds": phase.seconds}
     out.commit(summary)
     print_summary(summary, out.path)
     return summary

@@ -4,6 +4,11 @@ A stage writes into `<output>.incomplete/` and renames it to `<output>/` only wh
 of it is written, so an output directory is always one whole run: re-running a finished
 stage with the same config is a no-op, and anything else in the way is refused unless
 the user asks to overwrite it. Never a silent mix of two runs.
+
+An interrupted run resumes: each unit of work (a split) marks itself done with its stats in
+`<output>.incomplete/_done/<part>.json` after its files are in place, and a re-run with the
+same config and the same work plan skips the marked parts. A different config or plan
+starts over.
 """
 from __future__ import annotations
 
@@ -15,6 +20,30 @@ import time
 from contextlib import contextmanager
 
 SUCCESS = "_SUCCESS"
+RUN = "_run.json"  # the config and work plan of the run being written
+DONE = "_done"  # one stats file per finished part
+
+
+def part_done(tmp_dir: str, part: str) -> dict | None:
+    """The stats a finished part recorded, or None if it has not finished."""
+    path = os.path.join(tmp_dir, DONE, f"{part}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def mark_part_done(tmp_dir: str, part: str, stats: dict) -> None:
+    """Record a part as finished; call only once its output files are in place."""
+    os.makedirs(os.path.join(tmp_dir, DONE), exist_ok=True)
+    _write_atomically(os.path.join(tmp_dir, DONE, f"{part}.json"), json.dumps(stats))
+
+
+def _write_atomically(path: str, text: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 class OutputExists(RuntimeError):
@@ -46,17 +75,28 @@ class StageOutput:
             )
         raise OutputExists(f"{self.path} exists and is not a finished run of this stage; pass --overwrite to replace it")
 
-    def begin(self) -> str:
-        """Start a fresh temporary directory (a crashed earlier attempt's leftovers are discarded)."""
+    def begin(self, plan: list) -> int:
+        """Prepare the temporary directory; return how many parts an interrupted run of the same
+        config and plan already finished (they are kept), else start afresh and return 0."""
+        run = {"config": json.loads(self.config_json), "plan": plan}
+        run_file = os.path.join(self.tmp, RUN)
+        if os.path.exists(run_file):
+            with open(run_file, encoding="utf-8") as f:
+                if json.load(f) == run:
+                    done = os.path.join(self.tmp, DONE)
+                    return len(os.listdir(done)) if os.path.isdir(done) else 0
         if os.path.exists(self.tmp):
             shutil.rmtree(self.tmp)
-        os.makedirs(os.path.dirname(self.tmp) or ".", exist_ok=True)
-        return self.tmp
+        os.makedirs(self.tmp)
+        _write_atomically(run_file, json.dumps(run, sort_keys=True))
+        return 0
 
     def subdir(self, name: str) -> str:
         return os.path.join(self.tmp, name)
 
     def commit(self, stats: dict) -> None:
+        shutil.rmtree(os.path.join(self.tmp, DONE), ignore_errors=True)
+        os.remove(os.path.join(self.tmp, RUN))
         with open(os.path.join(self.tmp, "stats.json"), "w", encoding="utf-8") as f:
             json.dump(stats, f, indent=2, sort_keys=True, ensure_ascii=False)
         with open(os.path.join(self.tmp, "config.json"), "w", encoding="utf-8") as f:

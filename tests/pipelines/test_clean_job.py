@@ -136,3 +136,24 @@ def test_empty_outputs_still_carry_their_schema(spark, sample_run):
     assert stats["quarantined"] == 0  # the sample has no unparseable records
     frame = spark.read.parquet(os.path.join(out, "quarantine"))
     assert frame.count() == 0 and frame.columns == ["source", "file", "offset", "error", "raw"]
+
+
+def test_an_interrupted_run_resumes_and_matches_a_whole_run(spark, sample_run, tmp_path, capfd):
+    """Finish one split by hand as a killed run would have, then let the job do the rest."""
+    from corpus_tools.readers import Split
+    from pipelines.stage import StageOutput
+
+    cfg = CleanConfig()
+    target = str(tmp_path / "resumed")
+    plan = clean.plan_parts([SAMPLE], cfg)
+    out = StageOutput(target, clean.config_json(cfg))
+    out.begin(plan)
+    first = dict(plan[0])
+    clean.clean_part(clean.config_json(cfg), Split(**{k: v for k, v in first.items() if k != "part"}), out.tmp, first["part"])
+    stats = clean.run(spark, [SAMPLE], target, cfg)
+    assert stats["resumed_splits"] == 1
+    assert "resuming: 1 of" in capfd.readouterr().err
+    whole_out, whole = sample_run
+    assert {k: stats[k] for k in ("input", "kept", "rejected", "quarantined")} == {k: whole[k] for k in ("input", "kept", "rejected", "quarantined")}
+    for name in ("kept", "rejected"):
+        assert sorted(r["id"] for r in read_dir(os.path.join(target, name))) == sorted(r["id"] for r in read_dir(os.path.join(whole_out, name)))

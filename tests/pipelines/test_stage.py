@@ -5,13 +5,15 @@ import os
 
 import pytest
 
-from pipelines.stage import OutputExists, StageOutput
+from pipelines.stage import OutputExists, StageOutput, mark_part_done, part_done
+
+PLAN = [{"part": "part-00000"}, {"part": "part-00001"}]
 
 
 def finish(path, cfg='{"a": 1}'):
     out = StageOutput(str(path), cfg)
     assert not out.already_done()
-    out.begin()
+    out.begin(PLAN)
     os.makedirs(out.subdir("kept"))
     out.commit({"input": 1})
     return out
@@ -37,3 +39,24 @@ def test_overwrite_replaces(tmp_path):
     finish(tmp_path / "o")
     assert not StageOutput(str(tmp_path / "o"), '{"a": 2}', overwrite=True).already_done()
     assert not (tmp_path / "o").exists()
+
+
+def test_an_interrupted_run_resumes_only_with_the_same_config_and_plan(tmp_path):
+    out = StageOutput(str(tmp_path / "o"), '{"a": 1}')
+    assert out.begin(PLAN) == 0
+    mark_part_done(out.tmp, "part-00000", {"input": 3})
+    assert StageOutput(str(tmp_path / "o"), '{"a": 1}').begin(PLAN) == 1
+    assert part_done(out.tmp, "part-00000") == {"input": 3} and part_done(out.tmp, "part-00001") is None
+    assert StageOutput(str(tmp_path / "o"), '{"a": 1}').begin(PLAN[:1]) == 0  # another plan: afresh
+    assert part_done(out.tmp, "part-00000") is None
+    mark_part_done(out.tmp, "part-00000", {"input": 3})
+    assert StageOutput(str(tmp_path / "o"), '{"a": 2}').begin(PLAN[:1]) == 0  # another config: afresh
+    assert part_done(out.tmp, "part-00000") is None
+
+
+def test_commit_leaves_no_bookkeeping(tmp_path):
+    out = StageOutput(str(tmp_path / "o"), "{}")
+    out.begin(PLAN)
+    mark_part_done(out.tmp, "part-00000", {})
+    out.commit({})
+    assert sorted(os.listdir(tmp_path / "o")) == ["_SUCCESS", "config.json", "stats.json"]
