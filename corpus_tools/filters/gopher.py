@@ -60,7 +60,7 @@ class GopherQuality(DocumentFilter):
 
     Paper values: 50 to 100,000 words; mean word length 3 to 10 characters; at most 0.1
     '#' or ellipses per word; at most 90% of lines starting with a bullet and 30% ending in
-    an ellipsis; at least 80% of words with an alphabetic character; at least 2 stop words.
+    an ellipsis; at least 80% of words with an alphabetic character; at least 2 distinct stop words.
     Counts are case-sensitive, as in DataTrove; lines are the non-empty lines.
 
     Where the paper's rules need a form for short or non-English documents (ours):
@@ -178,7 +178,8 @@ class GopherQuality(DocumentFilter):
         stop_hashes = self.stop_hashes_for(doc)
         if stop_hashes is None:  # a labelled language without a stop-word list: not checked
             return None
-        s["gopher_stop_words"] = n_stop = count_members(doc.word_hashes, stop_hashes)
+        # Gopher: "at least two of" the stop words, i.e. distinct ones (as DataTrove counts them).
+        s["gopher_stop_words"] = n_stop = distinct_members(doc.word_hashes, stop_hashes)
         if self.min_stop_words is not None and n_stop < self.min_stop_words:
             return "gopher_too_few_stop_words"
         return None
@@ -189,12 +190,12 @@ def stop_hashes(words: tuple[str, ...]) -> np.ndarray:
     return np.unique(np.concatenate([Doc("", w).word_hashes for w in words] or [np.zeros(0, dtype=np.uint64)]))
 
 
-def count_members(values: np.ndarray, members: np.ndarray) -> int:
-    """How many of `values` are in the sorted array `members` (np.isin without its overhead)."""
+def distinct_members(values: np.ndarray, members: np.ndarray) -> int:
+    """How many distinct elements of the sorted array `members` occur in `values`."""
     if not len(members) or not len(values):
         return 0
     at = np.minimum(np.searchsorted(members, values), len(members) - 1)
-    return int(np.count_nonzero(members[at] == values))
+    return int(np.unique(at[members[at] == values]).size)
 
 
 _K, _MASK = 0x9E3779B97F4A7C15, 2**64 - 1

@@ -234,8 +234,16 @@ def test_a_keyword_list_fails_in_its_own_language():
 
 def test_stop_words_are_configurable_and_none_disables_the_rule():
     text = "Python programs compile source into bytecode; interpreters execute instructions sequentially. " * 6
-    assert GopherQuality(stop_words=("into",)).check(Doc("d", text)) is None
+    assert GopherQuality(stop_words=("into", "source")).check(Doc("d", text)) is None
     assert GopherQuality(min_stop_words=None).check(Doc("d", text)) is None
+
+
+def test_stop_words_count_once_each_as_in_gopher():
+    """"At least two of" the stop words: one stop word repeated does not pass (Rae et al. 2021)."""
+    text = "Python programs compile source into bytecode; interpreters execute instructions sequentially. " * 6
+    doc = Doc("d", text)
+    assert GopherQuality(stop_words=("into",)).check(doc) == "gopher_too_few_stop_words"
+    assert doc.signals["gopher_stop_words"] == 1  # six occurrences, one distinct word
 
 
 # --- repetition ---
