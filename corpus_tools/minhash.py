@@ -1,0 +1,294 @@
+"""MinHash signatures, LSH bands and their parameters: the math of near-duplicate detection.
+
+Pure functions on plain Python and numpy data; `pipelines/dedup.py` wires them into Spark.
+
+Shingles. One scheme serves Chinese and space-separated languages. The text is lowercased,
+then cut into tokens: each CJK character (Han, kana, Hangul) is a token, and so is each run of
+other characters that are neither whitespace, punctuation (\\p{P}, plus the markup
+punctuation ``#*_{}[]\\/@&%``) nor control/unassigned code points; punctuation and spaces only
+separate tokens. A shingle is `ngram` consecutive tokens joined by one space, as UTF-8 bytes:
+character n-grams over Chinese, word n-grams over English, and both at once across a
+boundary ("用Python编程" is the four tokens 用, python, 编, 程). A text with fewer than
+`ngram` tokens gives one shingle of all its tokens, so short texts still have a signature; a
+text with no tokens gives none (its signature is all 0xFFFFFFFF, as an empty datasketch MinHash).
+
+>>> shingles("Hello, World! Hello world.", ngram=2)
+[b'hello world', b'world hello']
+>>> shingles("你好，世界！", ngram=2)
+[b'\\xe4\\xbd\\xa0 \\xe5\\xa5\\xbd', b'\\xe5\\xa5\\xbd \\xe4\\xb8\\x96', b'\\xe4\\xb8\\x96 \\xe7\\x95\\x8c']
+>>> [s.decode() for s in shingles("用Python编程", ngram=3)]
+['用 python 编', 'python 编 程']
+
+Signatures are datasketch 2.x's default MinHash (scheme "affine32", hash function
+`sha1_hash32`) bit for bit: the permutations come from ``np.random.RandomState(seed)`` as
+datasketch draws them, each shingle's base hash is the first 4 bytes of its SHA-1 (little
+endian), pre-mixed with the MurmurHash3 finalizer, then permuted with ``a * h + b mod 2**32``.
+So a signature can be wrapped in ``datasketch.LeanMinHash(seed=seed, hashvalues=sig,
+scheme="affine32")`` and mixed with datasketch's own sketches and `MinHashLSH`.
+
+>>> hasher = MinHasher(num_perm=4, ngram=2)
+>>> hasher.signature("Hello, World! Hello world.")
+array([ 204178436, 2693898602, 1018954618, 1329709436], dtype=uint32)
+
+Speed. Per shingle, SHA-1 through `hashlib` costs ~0.3 us and is the floor; everything else is
+vectorized over a chunk of documents: the texts are decoded once into code points, classed by
+one table lookup (`text.char_class_table`), and token and shingle boundaries are numpy
+operations; the only Python loop is one comprehension slicing each shingle and hashing it.
+The permutation step is ``(N shingles, num_perm)`` uint32 arithmetic with a segmented min.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache, cached_property
+
+import numpy as np
+
+from corpus_tools.text import CJK, CONTROL, MARKUP_PUNCTUATION, PUNCT, SPACE, _TABLE_SIZE, char_class_table
+
+MAX_HASH = np.uint32(0xFFFFFFFF)  # the value of every slot of an empty set's signature
+
+# Token kinds of a code point (one table lookup per character).
+_SEPARATOR, _WORD_CHAR, _CJK_CHAR = 0, 1, 2
+# Documents are tokenized and hashed in chunks of about this many characters, which bounds the
+# (shingles, num_perm) uint32 matrix of the permutation step (~20 MB at 128 permutations).
+_CHUNK_CHARS = 1 << 16
+_SHA1 = hashlib.sha1
+
+
+@cache
+def _token_kinds() -> np.ndarray:
+    """Kind of every code point below U+40000; larger ones are looked up as U+3FFFF
+    (unassigned, a separator)."""
+    classes = char_class_table()
+    kinds = np.full(_TABLE_SIZE, _WORD_CHAR, dtype=np.uint8)
+    kinds[np.isin(classes, (SPACE, PUNCT, CONTROL))] = _SEPARATOR
+    kinds[[ord(c) for c in MARKUP_PUNCTUATION]] = _SEPARATOR
+    kinds[classes == CJK] = _CJK_CHAR
+    return kinds
+
+
+def _shingle_spans(texts: list[str], ngram: int) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+    """Shingles of a few texts as byte spans of one normalized buffer.
+
+    Returns ``(buf, starts, ends, counts)``: shingle ``i`` is ``buf[starts[i]:ends[i]]``, in text
+    order, and text ``d`` owns ``counts[d]`` consecutive shingles (duplicates included).
+    `buf` holds every token once, each followed by one space; texts are concatenated.
+    """
+    lowered = [t.lower() for t in texts]
+    lengths = np.fromiter(map(len, lowered), dtype=np.int64, count=len(lowered))
+    # "\n" between texts is a separator, so no token spans two texts.
+    cp = np.frombuffer("\n".join(lowered).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    kind = _token_kinds()[np.minimum(cp, _TABLE_SIZE - 1)]
+    prev = np.concatenate(([_SEPARATOR], kind[:-1]))
+    nxt = np.concatenate((kind[1:], [_SEPARATOR]))
+    in_token = kind != _SEPARATOR
+    # A CJK character is a token by itself; other token characters run until a separator or CJK.
+    splits_before = (prev == _SEPARATOR) | (kind == _CJK_CHAR) | (prev == _CJK_CHAR)
+    splits_after = (nxt == _SEPARATOR) | (kind == _CJK_CHAR) | (nxt == _CJK_CHAR)
+    token_first = np.flatnonzero(in_token & splits_before)  # code point index of each token's start
+    token_last = np.flatnonzero(in_token & splits_after)
+
+    # The normalized buffer: token characters in order, one space after each token.
+    emitted = in_token.astype(np.int64) + (in_token & splits_after)
+    out_pos = np.cumsum(emitted) - emitted  # output position of each input code point
+    out = np.full(int(emitted.sum()), ord(" "), dtype=np.uint32)
+    out[out_pos[in_token]] = cp[in_token]
+    utf8_len = 1 + (out >= 0x80).astype(np.int64) + (out >= 0x800) + (out >= 0x10000)
+    byte_at = np.concatenate(([0], np.cumsum(utf8_len)))  # byte offset of each output position
+    buf = out.tobytes().decode("utf-32-le").encode("utf-8")
+    token_start = byte_at[out_pos[token_first]]
+    token_end = byte_at[out_pos[token_last] + 1]  # exclusive, before the space
+
+    # Shingles: token i starts one when it is at most max(m - ngram, 0) tokens into a text of m.
+    text_start = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))  # code point offsets
+    text_of_token = np.searchsorted(text_start, token_first, side="right") - 1
+    tokens_per_text = np.bincount(text_of_token, minlength=len(texts))
+    first_token = np.concatenate(([0], np.cumsum(tokens_per_text)))
+    rank = np.arange(len(token_first)) - first_token[text_of_token]
+    last_start = np.maximum(tokens_per_text - ngram, 0)
+    starts_shingle = np.flatnonzero(rank <= last_start[text_of_token])
+    owner = text_of_token[starts_shingle]
+    last_token = np.minimum(starts_shingle + ngram - 1, first_token[owner + 1] - 1)
+    counts = np.bincount(owner, minlength=len(texts))
+    return buf, token_start[starts_shingle], token_end[last_token], counts
+
+
+def shingles(text: str, ngram: int = 5) -> list[bytes]:
+    """The set of shingles of `text` (see the module docstring), in order of first occurrence.
+
+    >>> shingles("a b c a b c", ngram=3)
+    [b'a b c', b'b c a', b'c a b']
+    >>> shingles("Too short.", ngram=5), shingles("  ...  ")
+    ([b'too short'], [])
+    """
+    if ngram < 1:
+        raise ValueError(f"ngram must be positive, got {ngram}")
+    buf, starts, ends, _ = _shingle_spans([text], ngram)
+    return list(dict.fromkeys([buf[s:e] for s, e in zip(starts.tolist(), ends.tolist())]))
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, as datasketch's affine schemes pre-mix the base hash."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+@dataclass(frozen=True)
+class MinHasher:
+    """MinHash signatures of texts, equal to datasketch's ``MinHash(num_perm, seed)`` fed with
+    ``update(s)`` for each of ``shingles(text, ngram)``.
+
+    Defaults: 128 permutations (text-dedup's and DataTrove's order of magnitude: the standard
+    error of a Jaccard estimate is about sqrt(J(1-J)/128) <= 0.044), seed 1 (datasketch's
+    default), word 5-grams (Ziya2 and text-dedup use 5-grams).
+    """
+
+    num_perm: int = 128
+    seed: int = 1
+    ngram: int = 5
+
+    def __post_init__(self):
+        if not 1 <= self.num_perm <= 1 << 32:
+            raise ValueError(f"num_perm must be in [1, 2**32], got {self.num_perm}")
+        if self.ngram < 1:
+            raise ValueError(f"ngram must be positive, got {self.ngram}")
+
+    @cached_property
+    def permutations(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(a, b)``, each (num_perm,) uint32, ``a`` odd: datasketch's `_init_permutations` for
+        the affine32 scheme, drawn from ``np.random.RandomState(seed)`` in the same order."""
+        gen = np.random.RandomState(self.seed)
+        a = gen.randint(0, 1 << 31, self.num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        b = gen.randint(0, 1 << 32, self.num_perm, dtype=np.uint32)
+        return a, b
+
+    def signatures(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), num_perm) uint32 signatures, all permutations at once.
+
+        >>> MinHasher(num_perm=3).signatures(["", "x"])
+        array([[4294967295, 4294967295, 4294967295],
+               [1177937295,  939948354, 2708915958]], dtype=uint32)
+        """
+        out = np.full((len(texts), self.num_perm), MAX_HASH, dtype=np.uint32)
+        lengths = [len(t) for t in texts]
+        begin = 0
+        while begin < len(texts):
+            end, chars = begin + 1, lengths[begin]
+            while end < len(texts) and chars + lengths[end] <= _CHUNK_CHARS:
+                chars += lengths[end]
+                end += 1
+            self._sign_chunk(texts[begin:end], out[begin:end])
+            begin = end
+        return out
+
+    def signature(self, text: str) -> np.ndarray:
+        """(num_perm,) uint32 signature of one text."""
+        return self.signatures([text])[0]
+
+    def _sign_chunk(self, texts: list[str], out: np.ndarray) -> None:
+        buf, starts, ends, counts = _shingle_spans(texts, self.ngram)
+        if not len(starts):
+            return
+        # The one Python loop: slice and hash each shingle (duplicates too: hashing one costs
+        # less than finding it in a set, and min() does not mind). datasketch's sha1_hash32 is
+        # the first 4 digest bytes, little endian: every 5th uint32 of the joined digests.
+        digests = b"".join([_SHA1(buf[s:e]).digest() for s, e in zip(starts.tolist(), ends.tolist())])
+        base = _fmix32(np.frombuffer(digests, dtype="<u4")[::5].astype(np.uint32))
+        a, b = self.permutations
+        permuted = base[:, None] * a + b  # (shingles, num_perm), uint32 arithmetic wraps
+        nonempty = counts > 0
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))[nonempty]
+        out[nonempty] = np.minimum.reduceat(permuted, offsets, axis=0)
+
+
+def _false_positive_area(threshold, b, r, nodes, weights):
+    # Integral over [0, threshold] of P(candidate | s) = 1 - (1 - s^r)^b.
+    s = threshold / 2 * (nodes + 1)
+    return threshold / 2 * ((1 - (1 - s[None, :] ** r[:, None]) ** b[:, None]) @ weights)
+
+
+def _false_negative_area(threshold, b, r, nodes, weights):
+    # Integral over [threshold, 1] of P(not candidate | s) = (1 - s^r)^b.
+    s = threshold + (1 - threshold) / 2 * (nodes + 1)
+    return (1 - threshold) / 2 * (((1 - s[None, :] ** r[:, None]) ** b[:, None]) @ weights)
+
+
+def optimal_param(
+    threshold: float, num_perm: int, false_positive_weight: float = 0.5, false_negative_weight: float = 0.5
+) -> tuple[int, int]:
+    """``(bands, rows)`` with ``bands * rows <= num_perm`` minimizing the weighted areas under the
+    false positive and false negative probability curves, as datasketch's `_optimal_param`.
+
+    Both integrands are polynomials of degree ``bands * rows <= num_perm``, so Gauss-Legendre
+    quadrature with ``num_perm // 2 + 1`` nodes integrates them exactly (to rounding); the
+    scan order and tie-breaking (first minimum, bands then rows ascending) follow datasketch.
+
+    >>> optimal_param(0.8, 128)
+    (9, 13)
+    >>> optimal_param(0.5, 256), optimal_param(0.7, 128, 0.3, 0.7)
+    ((42, 6), (16, 8))
+    """
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+    if num_perm < 1:
+        raise ValueError(f"num_perm must be positive, got {num_perm}")
+    pairs = np.array([(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)], dtype=np.float64)
+    b, r = pairs[:, 0], pairs[:, 1]
+    nodes, weights = np.polynomial.legendre.leggauss(min(num_perm // 2 + 1, 512))
+    error = false_positive_weight * _false_positive_area(threshold, b, r, nodes, weights)
+    error = error + false_negative_weight * _false_negative_area(threshold, b, r, nodes, weights)
+    best = int(np.argmin(error))
+    return int(b[best]), int(r[best])
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer (a bijection on uint64), elementwise. Fixed here, not shared: the
+    band hashes it makes are bucket keys that must not change between versions."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(n, bands) uint64 bucket keys: band ``i`` hashes slots ``i*rows .. (i+1)*rows - 1``
+    (datasketch's `hashranges`).
+
+    The hash starts from the band number, then folds in each slot with
+    ``h = mix64(h ^ slot)``; for a fixed slot that step is a bijection, so two bands that
+    differ in exactly one slot never collide, and the band number keeps equal slots in
+    different bands apart. Pure uint64 arithmetic: the same keys on every platform.
+
+    >>> sig = np.arange(6, dtype=np.uint32).reshape(1, 6)
+    >>> band_hashes(sig, bands=2, rows=3)
+    array([[17413882681574548673,  1683893686821996552]], dtype=uint64)
+    """
+    signatures = np.asarray(signatures)
+    if signatures.ndim != 2:
+        raise ValueError(f"signatures must be 2-D (n, num_perm), got shape {signatures.shape}")
+    if bands < 1 or rows < 1 or bands * rows > signatures.shape[1]:
+        raise ValueError(f"bands * rows = {bands} * {rows} exceeds num_perm {signatures.shape[1]}")
+    slots = signatures[:, : bands * rows].astype(np.uint64).reshape(len(signatures), bands, rows)
+    h = np.broadcast_to(_mix64(np.arange(bands, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)), slots.shape[:2])
+    for j in range(rows):
+        h = _mix64(h ^ slots[:, :, j])
+    return np.ascontiguousarray(h)
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float | np.ndarray:
+    """Fraction of equal slots: the MinHash estimate of the Jaccard similarity (row-wise if 2-D).
+
+    >>> estimated_jaccard(np.array([1, 2, 3, 4]), np.array([1, 2, 0, 4]))
+    0.75
+    >>> estimated_jaccard(np.array([[1, 2], [3, 4]]), np.array([[1, 2], [0, 0]]))
+    array([1., 0.])
+    """
+    equal = np.asarray(a) == np.asarray(b)
+    if equal.ndim == 1:
+        return float(np.count_nonzero(equal)) / equal.shape[0]
+    return np.count_nonzero(equal, axis=-1) / equal.shape[-1]
