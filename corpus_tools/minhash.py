@@ -55,6 +55,8 @@ _SEPARATOR, _WORD_CHAR, _CJK_CHAR = 0, 1, 2
 # (num_perm, shingles) uint32 matrix of the permutation step, ~15 MB at 128 permutations, and
 # the (80, shingles) SHA-1 message schedule, ~10 MB).
 _CHUNK_CHARS = 1 << 17
+# A longer text is hashed and permuted in blocks of this many shingles.
+_BLOCK_SHINGLES = 1 << 15
 _SHA1 = hashlib.sha1
 
 
@@ -82,8 +84,8 @@ def _shingle_spans(texts: list[str], ngram: int) -> tuple[bytes, np.ndarray, np.
     # "\n" between texts is a separator, so no token spans two texts.
     cp = np.frombuffer("\n".join(lowered).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     kind = _token_kinds()[np.minimum(cp, _TABLE_SIZE - 1)]
-    prev = np.concatenate(([_SEPARATOR], kind[:-1]))
-    nxt = np.concatenate((kind[1:], [_SEPARATOR]))
+    prev, nxt = np.full_like(kind, _SEPARATOR), np.full_like(kind, _SEPARATOR)
+    prev[1:], nxt[:-1] = kind[:-1], kind[1:]
     in_token = kind != _SEPARATOR
     # A CJK character is a token by itself; other token characters run until a separator or CJK.
     splits_before = (prev == _SEPARATOR) | (kind == _CJK_CHAR) | (prev == _CJK_CHAR)
@@ -274,19 +276,23 @@ class MinHasher:
 
     def _sign_chunk(self, texts: list[str], out: np.ndarray) -> None:
         buf, starts, ends, counts = _shingle_spans(texts, self.ngram)
-        if not len(starts):
-            return
-        # Duplicate shingles are hashed too: that costs less than finding them, and min() does
-        # not mind.
-        base = _fmix32(sha1_hash32(buf, starts, ends))
         a, b = self.permutations
-        # (num_perm, shingles): each permutation's values are contiguous, so the segmented min
-        # per text runs along rows (7x faster than the (shingles, num_perm) layout).
-        permuted = np.multiply.outer(a, base)  # uint32 arithmetic wraps: mod 2**32
-        permuted += b[:, None]
-        nonempty = counts > 0
-        offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))[nonempty]
-        out[nonempty] = np.minimum.reduceat(permuted, offsets, axis=1).T
+        first = np.concatenate(([0], np.cumsum(counts)))  # text d owns shingles first[d]:first[d+1]
+        # Blocks of at most _BLOCK_SHINGLES bound memory when one text is very long.
+        for lo in range(0, len(starts), _BLOCK_SHINGLES):
+            hi = min(lo + _BLOCK_SHINGLES, len(starts))
+            # Duplicate shingles are hashed too: that costs less than finding them, and min()
+            # does not mind.
+            base = _fmix32(sha1_hash32(buf, starts[lo:hi], ends[lo:hi]))
+            # (num_perm, shingles): each permutation's values are contiguous, so the segmented
+            # min per text runs along rows (7x faster than the (shingles, num_perm) layout).
+            permuted = np.multiply.outer(a, base)  # uint32 arithmetic wraps: mod 2**32
+            permuted += b[:, None]
+            # The texts with shingles in this block, and where each one's shingles begin in it.
+            owners = np.arange(np.searchsorted(first, lo, side="right") - 1, np.searchsorted(first, hi, side="left"))
+            owners = owners[counts[owners] > 0]
+            segment_starts = np.maximum(first[owners], lo) - lo
+            out[owners] = np.minimum(out[owners], np.minimum.reduceat(permuted, segment_starts, axis=1).T)
 
 
 def _false_positive_area(threshold, b, r, nodes, weights):

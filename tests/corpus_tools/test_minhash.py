@@ -91,6 +91,13 @@ def test_short_text_gives_one_shingle_and_no_tokens_gives_none():
         assert shingles(text) == []
 
 
+def test_lone_surrogates_and_astral_characters():
+    # A lone surrogate (a broken UTF-16 pair) separates tokens; emoji and CJK extension B are
+    # characters like any other (the extension B one is CJK, a token by itself).
+    assert [s.decode() for s in shingles("a\ud800b 😀x 𠀀𠀁", ngram=1)] == ["a", "b", "😀x", "𠀀", "𠀁"]
+    assert np.array_equal(MinHasher().signature("a\ud800b 😀x 𠀀𠀁"), datasketch_signature("a\ud800b 😀x 𠀀𠀁"))
+
+
 def test_shingles_are_a_deduplicated_set_in_first_occurrence_order():
     got = shingles("a b a b a b", ngram=2)
     assert got == [b"a b", b"b a"]
@@ -138,6 +145,8 @@ def test_signatures_do_not_depend_on_batching(monkeypatch):
     texts = sample_texts(60) + EMPTYISH
     whole = MinHasher().signatures(texts)
     monkeypatch.setattr(minhash, "_CHUNK_CHARS", 500)  # many chunks, most holding one text
+    assert np.array_equal(MinHasher().signatures(texts), whole)
+    monkeypatch.setattr(minhash, "_BLOCK_SHINGLES", 7)  # texts split across hashing blocks
     assert np.array_equal(MinHasher().signatures(texts), whole)
     assert np.array_equal(np.array([MinHasher().signature(t) for t in texts]), whole)
     assert MinHasher().signatures([]).shape == (0, 128)
