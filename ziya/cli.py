@@ -43,6 +43,28 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dedup(args: argparse.Namespace) -> int:
+    from corpus_tools.dedup import DedupConfig
+    from corpus_tools.config import read_file
+    from corpus_tools.readers import list_input_files
+    from pipelines import dedup
+    from pipelines.spark import get_session
+
+    data = read_file(args.config)
+    for key in ("threshold", "num_perm", "ngram", "bands", "rows", "quality_column"):
+        if getattr(args, key) is not None:
+            data[key] = getattr(args, key)
+    if args.no_verify:
+        data["verify"] = False
+    if args.text_field:
+        data.setdefault("input", {})["text_field"] = args.text_field
+    cfg = DedupConfig.from_dict(data).resolved()
+    list_input_files(dedup.resolve_stage_inputs(args.input))  # fail on a wrong path before starting Spark
+    spark = get_session("ziya-dedup", args.master, _parse_conf(args.conf))
+    dedup.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ziya", description="Clean, deduplicate, score and pack text corpora (Ziya2 recipe).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -56,6 +78,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--langs", help="comma-separated languages to keep, e.g. zh,en (default: all)")
     _spark_args(p)
     p.set_defaults(func=cmd_clean)
+
+    p = sub.add_parser("dedup", help="URL, exact and MinHash LSH near dedup (Spark job)")
+    p.add_argument("--input", nargs="+", required=True,
+                   help="a stage's output or its kept/ (Parquet), or JSONL(.gz/.zst)/Parquet files or directories")
+    p.add_argument("--output", required=True, help="output directory (kept/, duplicates/, stats.json)")
+    p.add_argument("--config", help="TOML or JSON config (fields of corpus_tools.dedup.DedupConfig)")
+    p.add_argument("--threshold", type=float, help="estimated Jaccard similarity of near duplicates (default 0.8)")
+    p.add_argument("--num-perm", type=int, help="MinHash permutations (default 128)")
+    p.add_argument("--ngram", type=int, help="shingle size in tokens (default 5)")
+    p.add_argument("--bands", type=int, help="LSH bands (with --rows; default: optimal for the threshold)")
+    p.add_argument("--rows", type=int, help="LSH rows per band (with --bands)")
+    p.add_argument("--no-verify", action="store_true", help="keep LSH candidates without checking their estimated Jaccard")
+    p.add_argument("--quality-column", help="keep the best of each group by this column (default: quality_score or ppl if present)")
+    p.add_argument("--text-field", help="input field holding the text (default: text)")
+    _spark_args(p)
+    p.set_defaults(func=cmd_dedup)
     return parser
 
 
