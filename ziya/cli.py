@@ -44,11 +44,13 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_dedup(args: argparse.Namespace) -> int:
+    import os
+
     from corpus_tools.dedup import DedupConfig
     from corpus_tools.config import read_file
     from corpus_tools.readers import list_input_files
     from pipelines import dedup
-    from pipelines.spark import get_session
+    from pipelines.spark import get_session, under_spark_submit
 
     data = read_file(args.config)
     for key in ("threshold", "num_perm", "ngram", "bands", "rows", "quality_column"):
@@ -60,7 +62,12 @@ def cmd_dedup(args: argparse.Namespace) -> int:
         data.setdefault("input", {})["text_field"] = args.text_field
     cfg = DedupConfig.from_dict(data).resolved()
     list_input_files(dedup.resolve_stage_inputs(args.input))  # fail on a wrong path before starting Spark
-    spark = get_session("ziya-dedup", args.master, _parse_conf(args.conf))
+    # Dedup is shuffles and joins: let adaptive execution coalesce small shuffle partitions, and
+    # on one machine start from a few partitions per core instead of Spark's cluster-sized 200.
+    defaults = {"spark.sql.adaptive.enabled": "true"}
+    if args.master is None and not under_spark_submit():
+        defaults["spark.sql.shuffle.partitions"] = str(4 * (os.cpu_count() or 1))
+    spark = get_session("ziya-dedup", args.master, {**defaults, **_parse_conf(args.conf)})
     dedup.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
     return 0
 
