@@ -13,7 +13,8 @@ $(VENV)/.installed: pyproject.toml scripts/setup.sh
 # Installs everything (first time) and runs the pipeline on the bundled sample corpus.
 demo: setup
 	$(BIN)/ziya clean --input data/sample --output $(OUT)/clean --overwrite
-	@echo "clean output: $(OUT)/clean/{kept,rejected,quarantine}/  stats: $(OUT)/clean/stats.json"
+	$(BIN)/ziya dedup --input $(OUT)/clean --output $(OUT)/dedup --overwrite
+	@echo "clean: $(OUT)/clean/{kept,rejected,quarantine}/ + stats.json   dedup: $(OUT)/dedup/{kept,duplicates}/ + stats.json"
 
 test: setup
 	$(BIN)/python -m pytest -q
