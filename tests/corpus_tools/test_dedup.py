@@ -61,3 +61,12 @@ def test_fingerprints_of_a_batch():
     assert rows[0]["quality"] is None
     sigs = signatures_of(fp.column("signature").filter(pa.array([True, True, False])), 32)
     assert sigs.shape == (2, 32) and sigs.dtype == np.uint32
+
+
+def test_verified_runs_choose_bands_that_miss_fewer_true_pairs():
+    from corpus_tools.minhash import optimal_param
+
+    verified = DedupConfig().resolved()
+    unverified = DedupConfig(verify=False).resolved()
+    assert (unverified.bands, unverified.rows) == optimal_param(0.8, 128)
+    assert verified.bands > unverified.bands and verified.bands * verified.rows <= 128
