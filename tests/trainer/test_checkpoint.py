@@ -45,3 +45,29 @@ def test_latest_checkpoint_ignores_unfinished_saves(tmp_path):
     (tmp_path / "step-0000006.tmp").mkdir()  # a save killed before its rename
     assert latest_checkpoint(str(tmp_path)) == tmp_path / "step-0000003"
     assert latest_checkpoint(str(tmp_path / "step-0000003")) == tmp_path / "step-0000003"
+
+
+@pytest.mark.usefixtures("mcore_cpu")
+def test_a_save_that_dies_leaves_the_last_good_checkpoint(tmp_path, monkeypatch):
+    from megatron.core import dist_checkpointing
+
+    from trainer.train import TrainConfig, latest_checkpoint, save_checkpoint
+
+    good = tmp_path / "step-0000003"
+    good.mkdir()
+    (good / "state.json").write_text("{}")
+    (tmp_path / "latest").write_text("step-0000003\n")
+
+    def dies_half_way(state_dict, directory):
+        (tmp_path / "step-0000006.tmp" / "model" / "__0_0.distcp").write_bytes(b"partial")
+        raise KeyboardInterrupt  # the job is killed mid-write
+
+    class StubModel:
+        def sharded_state_dict(self):
+            return {}
+
+    monkeypatch.setattr(dist_checkpointing, "save", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(str(tmp_path), 6, 24, StubModel(), torch.optim.SGD([torch.zeros(1)], lr=0.1), TrainConfig())
+    assert not (tmp_path / "step-0000006").exists()
+    assert latest_checkpoint(str(tmp_path)) == good

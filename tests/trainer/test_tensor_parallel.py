@@ -1,5 +1,5 @@
 """TP=2 over gloo (two processes under torchrun) trains like TP=1: same seed, same data, same losses;
-and a TP=2 run resumes from its sharded checkpoint exactly."""
+a TP=2 run resumes from its sharded checkpoint exactly; the TP-aware gradient clipping equals torch's at TP=1."""
 from __future__ import annotations
 
 import pytest
@@ -45,3 +45,23 @@ def test_tp2_resumes_from_its_sharded_checkpoint(tp2_run, tmp_path):
     resumed = run_train([*CLI, "--tp=2", f"--resume={ckpt / 'step-0000002'}"], tmp_path / "m.jsonl", nproc=2)
     assert [m["step"] for m in resumed] == [3, 4]
     assert [m["loss"] for m in resumed] == [m["loss"] for m in tp2[2:]]  # exactly
+
+
+def test_clip_grad_norm_matches_torch_at_tp1():
+    from trainer.config import get_model_config
+    from trainer.model import build_model
+    from trainer.train import clip_grad_norm_
+
+    torch.manual_seed(0)
+    a = build_model(get_model_config("tiny"), device="cpu")
+    b = build_model(get_model_config("tiny"), device="cpu")
+    b.load_state_dict(a.state_dict())
+    ids = torch.randint(0, 1024, (2, 16))
+    pos = torch.arange(16).expand(2, 16)
+    for m in (a, b):
+        (m(ids, pos, None, labels=ids).mean() * 100).backward()  # x100: a norm well above 1
+    ours = clip_grad_norm_(list(a.parameters()), 1.0)
+    theirs = torch.nn.utils.clip_grad_norm_(list(b.parameters()), 1.0)
+    assert ours == pytest.approx(theirs.item(), rel=1e-5) and ours > 1.0
+    for p, q in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-8)
