@@ -47,6 +47,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+from corpus_tools.dedup import DedupConfig  # noqa: E402
 from corpus_tools.minhash import MinHasher, band_hashes, optimal_param, shingles  # noqa: E402
 from dedup_ground_truth import read_docs  # noqa: E402
 
@@ -309,7 +310,8 @@ def main() -> None:
 
     # The job's chain in-process: which bands x rows / threshold reach the target?
     sweep = {}
-    default_b, default_r = optimal_param(args.threshold, args.num_perm)
+    job_default = DedupConfig(threshold=args.threshold, num_perm=args.num_perm).resolved()
+    default_b, default_r = job_default.bands, job_default.rows  # what `ziya dedup` picks by default
     settings = [(default_b, default_r, args.threshold), (default_b, default_r, None),
                 (16, 8, args.threshold), (20, 6, args.threshold), (25, 5, args.threshold), (32, 4, args.threshold),
                 (*optimal_param(0.7, args.num_perm), 0.7), (20, 6, 0.7), (32, 4, 0.7), (32, 4, 0.65),
