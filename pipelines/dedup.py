@@ -122,6 +122,17 @@ def fingerprint(docs, text_col: str, quality_col: str | None, cfg: DedupConfig):
     return docs.select(*cols).mapInArrow(fingerprints, FINGERPRINT_DDL)
 
 
+def count_documents(fp) -> int:
+    """The number of documents of the (persisted) fingerprints, checking in the same aggregation
+    that their ids are unique: one job, the detailed query only when the check fails."""
+    from pyspark.sql import functions as F
+
+    row = fp.agg(F.count(F.lit(1)).alias("n"), F.countDistinct("id").alias("ids")).first()
+    if row.n != row.ids:
+        check_unique_ids(fp)
+    return row.n
+
+
 def check_unique_ids(fp) -> None:
     from pyspark.sql import functions as F
 
@@ -198,7 +209,9 @@ def connected_components(edges, checkpoint_every: int = 1, max_rounds: int = 64)
 
     e = (edges.where(F.col("u") != F.col("v"))
          .select(F.greatest("u", "v").alias("u"), F.least("u", "v").alias("v")).distinct())
-    e = _materialize(e, cut=True)
+    # Persisted, not checkpointed: its plan is short (the input edges are materialized), and the
+    # convergence check below is the action that computes it, so no job of its own.
+    e = _materialize(e, cut=False, count=False)
     rounds = 0
     while not is_star_forest(e):
         if rounds == max_rounds:
@@ -239,10 +252,11 @@ def is_star_forest(e) -> bool:
     return per_node.where((F.col("leaf") > 1) | ((F.col("leaf") == 1) & (F.col("root") == 1))).limit(1).count() == 0
 
 
-def _materialize(df, cut: bool):
+def _materialize(df, cut: bool, count: bool = True):
     """Persist `df` (used twice: the convergence check and the next round); when `cut`,
     checkpoint it instead so the plan stops growing. A reliable checkpoint when the session
-    has a checkpoint directory, else a local one."""
+    has a checkpoint directory, else a local one. `count=False`: persist only, the caller's
+    next action computes it."""
     from pyspark import StorageLevel
 
     if cut:
@@ -250,7 +264,8 @@ def _materialize(df, cut: bool):
             return df.checkpoint(eager=True)
         return df.localCheckpoint(eager=True)
     df = df.persist(StorageLevel.MEMORY_AND_DISK)
-    df.count()
+    if count:
+        df.count()
     return df
 
 
@@ -259,11 +274,12 @@ def near_duplicates(signed, cfg: DedupConfig, higher_is_better: bool, phase: Pha
     from pyspark.sql import functions as F
 
     with phase("near: candidate edges"):
-        edges = _materialize(candidate_edges(signed), cut=False)
+        stats["signed"] = signed.count()  # computes and caches the signed documents
+        edges = _materialize(candidate_edges(signed), cut=False, count=False)
         stats["candidate_edges"] = edges.count()
     if cfg.verify:
         with phase("near: verify"):
-            verified = _materialize(verify_edges(edges, signed, cfg.num_perm, cfg.threshold), cut=False)
+            verified = _materialize(verify_edges(edges, signed, cfg.num_perm, cfg.threshold), cut=False, count=False)
             stats["verified_edges"] = verified.count()
         edges.unpersist()
         edges = verified
@@ -274,8 +290,11 @@ def near_duplicates(signed, cfg: DedupConfig, higher_is_better: bool, phase: Pha
     with phase("near: representatives"):
         members = components.union(components.select(F.col("root").alias("id"), "root")).distinct()
         members = members.join(signed.select("id", "quality"), "id")
-        dups = _materialize(group_duplicates(members, "root", higher_is_better), cut=False)
-        stats["components"] = members.select("root").distinct().count()
+        dups = _materialize(group_duplicates(members, "root", higher_is_better), cut=False, count=False)
+        # Every component has >= 2 members, so exactly one representative with >= 1 duplicate:
+        # counting the distinct cluster ids of the persisted duplicates both computes them and
+        # counts the components, without recomputing the members' join.
+        stats["components"] = dups.select("cluster_id").distinct().count()
     return dups
 
 
@@ -300,9 +319,8 @@ def run(spark, inputs: list[str], output: str, cfg: DedupConfig, overwrite: bool
         docs, text_col, quarantined = read_input(spark, inputs, cfg, out)
     quality_col, higher = cfg.quality(docs.columns)
     with phase("fingerprint"):
-        fp = _materialize(fingerprint(docs, text_col, quality_col, cfg), cut=False)
-        documents = fp.count()
-        check_unique_ids(fp)
+        fp = _materialize(fingerprint(docs, text_col, quality_col, cfg), cut=False, count=False)
+        documents = count_documents(fp)  # also computes and caches fp
 
     found: dict[str, object] = {}  # phase -> (id, cluster_id) of the documents it removed
     rest = fp
@@ -315,12 +333,13 @@ def run(spark, inputs: list[str], output: str, cfg: DedupConfig, overwrite: bool
             found["exact"] = _materialize(group_duplicates(rest, "text_key", higher), cut=False)
             rest = rest.join(found["exact"].select("id"), "id", "left_anti")
     if cfg.near:
-        signed = _materialize(rest.where(F.col("signature").isNotNull()).select("id", "quality", "signature", "bands"), cut=False)
-        near_stats.update(signed=signed.count(), bands=cfg.bands, rows=cfg.rows)
+        signed = _materialize(rest.where(F.col("signature").isNotNull()).select("id", "quality", "signature", "bands"),
+                              cut=False, count=False)  # computed by near_duplicates' first count
+        near_stats.update(signed=None, bands=cfg.bands, rows=cfg.rows)
         found["near"] = near_duplicates(signed, cfg, higher, phase, near_stats)
 
     with phase("write"):
-        duplicates = _materialize(resolve_clusters(found), cut=False)
+        duplicates = _materialize(resolve_clusters(found), cut=False, count=False)  # computed by its write
         duplicates.write.mode("overwrite").option("compression", "zstd").parquet(out.subdir("duplicates"))
         kept = docs.join(duplicates.select("id"), "id", "left_anti").select(*docs.columns)
         kept.write.mode("overwrite").option("compression", "zstd").parquet(out.subdir("kept"))
@@ -359,11 +378,13 @@ def resolve_clusters(found: dict):
 
 def summarize(spark, out: StageOutput, duplicates, documents: int, quarantined: int, near_stats: dict,
               inputs: list[str], quality_col: str | None, phase: Phases) -> dict:
-    """stats.json: counts read back from the written outputs, which must reconcile."""
+    """stats.json: the kept count read back from the written kept/ (Parquet footers: no data
+    read), the duplicates' counts from the persisted DataFrame that duplicates/ was written
+    from; they must reconcile."""
     from pyspark.sql import functions as F
 
     kept = spark.read.parquet(out.subdir("kept")).count()
-    written = spark.read.parquet(out.subdir("duplicates"))
+    written = duplicates
     per_phase = {r.phase: r["count"] for r in written.groupBy("phase").count().collect()}
     removed = sum(per_phase.values())
     sizes = (written.groupBy("cluster_id").count().groupBy(F.col("count") + 1).count()
