@@ -209,9 +209,7 @@ def connected_components(edges, checkpoint_every: int = 1, max_rounds: int = 64)
 
     e = (edges.where(F.col("u") != F.col("v"))
          .select(F.greatest("u", "v").alias("u"), F.least("u", "v").alias("v")).distinct())
-    # Persisted, not checkpointed: its plan is short (the input edges are materialized), and the
-    # convergence check below is the action that computes it, so no job of its own.
-    e = _materialize(e, cut=False, count=False)
+    e = _materialize(e, cut=True)
     rounds = 0
     while not is_star_forest(e):
         if rounds == max_rounds:
