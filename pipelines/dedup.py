@@ -343,7 +343,8 @@ def run(spark, inputs: list[str], output: str, cfg: DedupConfig, overwrite: bool
         kept.write.mode("overwrite").option("compression", "zstd").parquet(out.subdir("kept"))
         shutil.rmtree(out.subdir(STAGED_INPUT), ignore_errors=True)  # kept/ is written: no longer read
 
-    summary = summarize(spark, out, duplicates, documents, quarantined, near_stats, inputs, quality_col, phase)
+    with phase("summary"):
+        summary = summarize(spark, out, duplicates, documents, quarantined, near_stats, inputs, quality_col, phase)
     fp.unpersist()
     out.commit(summary)
     print_summary(summary, out.path)
@@ -376,17 +377,21 @@ def resolve_clusters(found: dict):
 
 def summarize(spark, out: StageOutput, duplicates, documents: int, quarantined: int, near_stats: dict,
               inputs: list[str], quality_col: str | None, phase: Phases) -> dict:
-    """stats.json: the kept count read back from the written kept/ (Parquet footers: no data
-    read), the duplicates' counts from the persisted DataFrame that duplicates/ was written
-    from; they must reconcile."""
+    """stats.json: the kept count read back from the written kept/ (its Parquet footers, on the
+    driver: no Spark job, no data read), the duplicates' counts from the persisted DataFrame
+    that duplicates/ was written from, in one aggregation; they must reconcile."""
     from pyspark.sql import functions as F
 
-    kept = spark.read.parquet(out.subdir("kept")).count()
-    written = duplicates
-    per_phase = {r.phase: r["count"] for r in written.groupBy("phase").count().collect()}
+    kept = parquet_rows(out.subdir("kept"))
+    # Per cluster: its size and how many of its duplicates each phase removed; then per size.
+    # One small row per cluster size comes back, never a row per document or cluster.
+    per_cluster = duplicates.groupBy("cluster_id").agg(
+        F.count(F.lit(1)).alias("n"), *[F.sum((F.col("phase") == name).cast("long")).alias(name) for name in PHASES])
+    by_size = (per_cluster.groupBy((F.col("n") + 1).alias("size"))
+               .agg(F.count(F.lit(1)).alias("clusters"), *[F.sum(name).alias(name) for name in PHASES]).collect())
+    per_phase = {name: sum(r[name] for r in by_size) for name in PHASES}
     removed = sum(per_phase.values())
-    sizes = (written.groupBy("cluster_id").count().groupBy(F.col("count") + 1).count()
-             .toDF("size", "clusters").collect())
+    sizes = [(r["size"], r["clusters"]) for r in by_size]
     stats = {
         "input": documents + quarantined,
         "documents": documents,
@@ -394,7 +399,7 @@ def summarize(spark, out: StageOutput, duplicates, documents: int, quarantined: 
         "kept": kept,
         "duplicates": removed,
         "duplicates_by_phase": {name: per_phase.get(name, 0) for name in PHASES},
-        "cluster_sizes": {str(r.size): r.clusters for r in sorted(sizes)},
+        "cluster_sizes": {str(size): clusters for size, clusters in sorted(sizes)},
         "near": near_stats,
         "quality_column": quality_col,
         "inputs": inputs,
@@ -404,6 +409,13 @@ def summarize(spark, out: StageOutput, duplicates, documents: int, quarantined: 
     if not stats["reconciles"]:
         raise RuntimeError(f"counts do not reconcile: {documents} documents != {kept} kept + {removed} duplicates")
     return stats
+
+
+def parquet_rows(directory: str) -> int:
+    """Rows of the Parquet part files Spark wrote in `directory`, from their footers."""
+    return sum(pq.ParquetFile(os.path.join(directory, name)).metadata.num_rows
+               for name in os.listdir(directory)
+               if name.endswith(".parquet") and not name.startswith(("_", ".")))
 
 
 def print_summary(s: dict, path: str) -> None:
