@@ -17,12 +17,11 @@ import json
 import sys
 
 from corpus_tools.clean import OUTPUTS, CleanConfig, CleanPipeline, config_json, output_schema, write_split
-from corpus_tools.readers import Split, plan_splits
+from corpus_tools.readers import Split
 from corpus_tools.stats import Stats
 from corpus_tools.writers import ensure_schema_file
-from pipelines.stage import Phases, StageOutput, mark_part_done, part_done
+from pipelines.stage import Phases, StageOutput, mark_part_done, part_done, parts_frame, plan_parts
 
-SPLIT_SCHEMA = "part string, path string, file_key string, fmt string, compression string, start long, end long"
 
 
 @functools.lru_cache(maxsize=2)
@@ -52,11 +51,6 @@ def _clean_splits(cfg_json: str, out_dir: str):
     return clean_splits
 
 
-def plan_parts(inputs: list[str], cfg: CleanConfig) -> list[dict]:
-    """The work plan: one row per split, named by its part file."""
-    return [{"part": f"part-{i:05d}", **s.__dict__} for i, s in enumerate(plan_splits(inputs, cfg.input.split_bytes))]
-
-
 def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool = False) -> dict:
     cfg_json = config_json(cfg)
     out = StageOutput(output, cfg_json, overwrite)
@@ -67,11 +61,11 @@ def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool
     phase = Phases("clean")
 
     with phase("plan"):
-        rows = plan_parts(inputs, cfg)
+        rows = plan_parts(inputs, cfg.input.split_bytes)
         resumed = out.begin(rows)
         if resumed:
             print(f"[clean] resuming: {resumed} of {len(rows)} splits were finished by an earlier run", file=sys.stderr)
-        split_df = spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)), SPLIT_SCHEMA)
+        split_df = parts_frame(spark, rows)
     with phase(f"clean {len(rows)} splits"):
         stats_rows = split_df.mapInArrow(_clean_splits(cfg_json, out.tmp), "stats string").collect()
     stats = sum((Stats.from_dict(json.loads(r.stats)) for r in stats_rows), Stats())

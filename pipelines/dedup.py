@@ -36,12 +36,11 @@ import pyarrow.parquet as pq
 
 from corpus_tools.dedup import PHASES, DedupConfig, Fingerprinter, config_json, signatures_of
 from corpus_tools.document import DOCUMENT_SCHEMA, QUARANTINE_SCHEMA
-from corpus_tools.readers import Split, file_format, list_input_files, plan_splits, read_split
+from corpus_tools.readers import Split, file_format, list_input_files, read_split
 from corpus_tools.writers import PartWriter, ensure_schema_file
-from pipelines.stage import Phases, StageOutput
+from pipelines.stage import Phases, StageOutput, parts_frame, plan_parts
 
 FINGERPRINT_DDL = "id string, url_key string, text_key binary, quality double, signature binary, bands array<bigint>"
-SPLIT_SCHEMA = "part string, path string, file_key string, fmt string, compression string, start long, end long"
 STAGED_INPUT = "staged_input"  # raw input parsed into contract Parquet, removed before commit (no "_": Spark would skip it)
 
 
@@ -64,8 +63,8 @@ def read_input(spark, inputs: list[str], cfg: DedupConfig, out: StageOutput):
     text = cfg.input.text_field
     if all(file_format(f)[0] == "parquet" and {"id", text} <= set(pq.read_schema(f).names) for f in files):
         return spark.read.parquet(*files), text, 0
-    rows = [{"part": f"part-{i:05d}", **s.__dict__} for i, s in enumerate(plan_splits(paths, cfg.input.split_bytes))]
-    split_df = spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)), SPLIT_SCHEMA)
+    rows = plan_parts(paths, cfg.input.split_bytes)
+    split_df = parts_frame(spark, rows)
     counts = split_df.mapInArrow(_parse_splits(json.dumps(cfg.input.__dict__), out.tmp), "quarantined long").collect()
     staged, quarantine = out.subdir(STAGED_INPUT), out.subdir("quarantine")
     ensure_schema_file(staged, DOCUMENT_SCHEMA)

@@ -145,7 +145,9 @@ def test_an_interrupted_run_resumes_and_matches_a_whole_run(spark, sample_run, t
 
     cfg = CleanConfig()
     target = str(tmp_path / "resumed")
-    plan = clean.plan_parts([SAMPLE], cfg)
+    from pipelines.stage import plan_parts
+
+    plan = plan_parts([SAMPLE], cfg.input.split_bytes)
     out = StageOutput(target, clean.config_json(cfg))
     out.begin(plan)
     first = dict(plan[0])
