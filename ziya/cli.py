@@ -72,6 +72,57 @@ def cmd_dedup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pack(args: argparse.Namespace) -> int:
+    from corpus_tools.config import read_file
+    from corpus_tools.readers import list_input_files
+    from corpus_tools.shards import PackConfig
+    from pipelines import pack
+    from pipelines.dedup import resolve_stage_inputs
+    from pipelines.spark import get_session
+
+    data = read_file(args.config)
+    if args.tokenizer:
+        data["tokenizer"] = args.tokenizer
+    if args.shard_tokens is not None:
+        data["shard_tokens"] = args.shard_tokens
+    for key in ("text_field", "source_field"):
+        if getattr(args, key):
+            data.setdefault("input", {})[key] = getattr(args, key)
+    cfg = PackConfig.from_dict(data)
+    pack.load_checked_tokenizer(cfg)  # a missing or corrupt model fails before Spark starts
+    list_input_files(resolve_stage_inputs(args.input))
+    spark = get_session("ziya-pack", args.master, _parse_conf(args.conf))
+    pack.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
+    return 0
+
+
+def cmd_shards_verify(args: argparse.Namespace) -> int:
+    from corpus_tools.shards import verify_pack
+
+    report = verify_pack(args.dir)
+    print("\n".join(report.lines))
+    shards = sum(1 for line in report.lines if line.startswith(("ok", "FAIL shards")))
+    print(f"{args.dir}: {'OK' if report.ok else 'CORRUPT'}: {report.failures} problem(s) over {shards} shard(s)")
+    return 0 if report.ok else 1
+
+
+def cmd_mix(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from corpus_tools.mix import build_blends, format_table
+
+    blends = build_blends(args.recipe, args.pack)
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    tmp = f"{args.output}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(blends, f, indent=2)
+    os.replace(tmp, args.output)
+    print(format_table(blends))
+    print(f"blends of {len(blends['stages'])} stage(s) written to {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ziya", description="Clean, deduplicate, score and pack text corpora (Ziya2 recipe).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +152,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-field", help="input field holding the text (default: text)")
     _spark_args(p)
     p.set_defaults(func=cmd_dedup)
+
+    p = sub.add_parser("pack", help="tokenize and pack into Megatron .bin/.idx shards + manifest.json (Spark job)")
+    p.add_argument("--input", nargs="+", required=True,
+                   help="a stage's output or its kept/ (Parquet), or JSONL(.gz/.zst)/Parquet files or directories")
+    p.add_argument("--output", required=True, help="output directory (shards/, manifest.json, stats.json)")
+    p.add_argument("--tokenizer", help="SentencePiece model (default: mistral-common's LLaMA-layout tokenizer.model.v1)")
+    p.add_argument("--shard-tokens", type=int, help="tokens per shard; a document is never split (default 100,000,000)")
+    p.add_argument("--text-field", help="input field holding the text (default: text)")
+    p.add_argument("--source-field", help="input field naming the source; one source per shard (default: source)")
+    p.add_argument("--config", help="TOML or JSON config (fields of corpus_tools.shards.PackConfig)")
+    _spark_args(p)
+    p.set_defaults(func=cmd_pack)
+
+    p = sub.add_parser("shards", help="check packed shards")
+    shards_sub = p.add_subparsers(dest="shards_command", required=True)
+    v = shards_sub.add_parser("verify", help="check every shard against manifest.json (exit 1 on any problem)")
+    v.add_argument("dir", help="a `ziya pack` output directory")
+    v.set_defaults(func=cmd_shards_verify)
+
+    p = sub.add_parser("mix", help="resolve a staged data-mixture recipe into Megatron blend lists")
+    p.add_argument("--recipe", required=True, help="recipe TOML (see recipes/ziya2_demo.toml)")
+    p.add_argument("--output", required=True, help="blends JSON to write")
+    p.add_argument("--pack", nargs="+", help="`ziya pack` output directories (default: the recipe's packs)")
+    p.set_defaults(func=cmd_mix)
     return parser
 
 
@@ -114,7 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.spark import JavaMissing
         from pipelines.stage import OutputExists
 
-        if isinstance(exc, (ConfigError, InputError, JavaMissing, OutputExists, FileNotFoundError)):
+        from corpus_tools.mix import MixError
+        from corpus_tools.shards import ShardError
+        from corpus_tools.tokenizer import TokenizerError
+
+        if isinstance(exc, (ConfigError, InputError, JavaMissing, OutputExists, FileNotFoundError,
+                            TokenizerError, ShardError, MixError)):
             print(f"ziya {args.command}: error: {exc}", file=sys.stderr)
             return 2
         raise

@@ -1,0 +1,356 @@
+"""`ziya pack`: tokenize documents and pack them into Megatron indexed-dataset shards, on Spark.
+
+    ziya pack --input out/dedup --output out/pack [--tokenizer tokenizer.model] [--shard-tokens N]
+    spark-submit pipelines/pack.py --input ... --output ...   # the same job on a cluster
+
+Phases, each a function over DataFrames:
+  tokenizer  load and check the model on the driver: a missing or corrupt file fails here,
+             before any Spark work
+  read       a stage's Parquet output (its kept/), or raw JSONL/Parquet parsed as `ziya dedup`
+             does (bad records go to quarantine/)
+  tokenize   one pass over the text (mapInArrow): batched SentencePiece, EOS appended to every
+             document, the ids as one binary column (uint16 or int32); persisted on disk
+  count      documents, empty documents and tokens per source, ids checked unique (one aggregation)
+  assign     shard boundaries: per source, documents in id order; a document whose first token
+             falls at offset o of its source goes to shard o // shard_tokens (a running sum over
+             the small (source, id, tokens) rows); each shard's first id comes back to the driver
+  write      documents shuffled to their (source, shard), sorted by id, each shard streamed to
+             PREFIX.bin/.idx by one task (corpus_tools.shards.ShardWriter)
+  manifest   manifest.json (every shard with its counts, sizes and sha256; totals per source; the
+             tokenizer; the config), stats.json, committed atomically
+
+Shards hold one source each (so a blend can weight sources) and never split a document: a shard
+has at most shard_tokens tokens plus the one document that crosses the limit, and a document
+longer than shard_tokens fills a shard of its own. Shard contents and names depend only on the
+documents and the config, not on the input's partitioning or spark.sql.shuffle.partitions.
+Nothing is lost: input = packed + empty + quarantined, checked before the output commits.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+
+import numpy as np
+
+from corpus_tools.shards import EMPTY, MANIFEST, PackConfig, ShardWriter, encode_documents, resolved_config
+from corpus_tools.tokenizer import Tokenizer, load_tokenizer
+from pipelines.stage import Phases, StageOutput, mark_part_done, part_done
+
+TOKENIZED_DDL = "source string, id string, n_tokens long, tokens binary"
+WRITTEN_DDL = "name string, info string"
+SHARDS = "shards"
+UNKNOWN_SOURCE = "unknown"  # documents whose source is null
+
+
+# ---------------------------------------------------------------- tokenize
+
+@functools.lru_cache(maxsize=2)
+def _tokenizer(model_path: str, sha256: str) -> Tokenizer:
+    """One loaded model per Python worker process; the hash guards against a file changed under us."""
+    tok = load_tokenizer(model_path)
+    if tok.sha256 != sha256:
+        raise RuntimeError(f"{model_path} changed while packing (sha256 {tok.sha256} != {sha256})")
+    return tok
+
+
+def tokenize(docs, text_col: str, source_col: str | None, resolved: dict, encode_threads: int):
+    """(source, id, n_tokens, tokens) of every document: tokens are the ids with EOS, as bytes
+    in the pack's dtype; n_tokens is 0 (and tokens empty) for an empty document."""
+    from pyspark.sql import functions as F
+
+    source = F.coalesce(F.col(source_col).cast("string"), F.lit(UNKNOWN_SOURCE)) if source_col else F.lit(UNKNOWN_SOURCE)
+    cols = [source.alias("source"), F.col("id").cast("string").alias("id"), F.col(text_col).alias("text")]
+    model_path, sha256 = resolved["tokenizer"]["path"], resolved["tokenizer"]["sha256"]
+
+    def tokenized(batches):
+        tok = _tokenizer(model_path, sha256)
+        for batch in batches:
+            yield from tokenized_batches(tok, batch, encode_threads)
+    return docs.select(*cols).mapInArrow(tokenized, TOKENIZED_DDL)
+
+
+BINARY_LIMIT = (1 << 31) - 1  # an Arrow binary column addresses its bytes with int32 offsets
+
+
+def tokenized_batches(tok: Tokenizer, batch, encode_threads: int):
+    """A batch of (source, id, text) as (source, id, n_tokens, tokens): the flat ids become one
+    Arrow binary column without a copy per document (offsets = running byte counts). A batch
+    whose ids outgrow the binary column's 2 GiB is encoded again in halves."""
+    import pyarrow as pa
+
+    tokens, lengths = encode_documents(tok, batch.column("text").to_pylist(), encode_threads)
+    if tokens.nbytes > BINARY_LIMIT and batch.num_rows > 1:
+        half = batch.num_rows // 2
+        yield from tokenized_batches(tok, batch.slice(0, half), encode_threads)
+        yield from tokenized_batches(tok, batch.slice(half), encode_threads)
+        return
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths * tokens.dtype.itemsize, out=offsets[1:])
+    ids = pa.Array.from_buffers(pa.binary(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(tokens)])
+    yield pa.RecordBatch.from_arrays([batch.column("source"), batch.column("id"), pa.array(lengths, pa.int64()), ids],
+                                     names=["source", "id", "n_tokens", "tokens"])
+
+
+# ---------------------------------------------------------------- count and assign
+
+def count_per_source(tok) -> dict[str, dict]:
+    """{source: {documents, empty, tokens}} in one aggregation, which also computes the persisted
+    tokens; a second, cheap one only when ids repeat (then the job stops: order would be ambiguous)."""
+    from pyspark.sql import functions as F
+
+    rows = tok.groupBy("source").agg(
+        F.count(F.lit(1)).alias("documents"), F.sum((F.col("n_tokens") == 0).cast("long")).alias("empty"),
+        F.sum("n_tokens").alias("tokens"), F.countDistinct("id").alias("ids")).collect()
+    repeated = [r.source for r in rows if r.ids != r.documents]
+    if repeated:
+        dup = tok.groupBy("id").count().where(F.col("count") > 1).limit(3).collect()
+        raise ValueError(f"document ids must be unique (sources {repeated}); repeated: {[(r.id, r['count']) for r in dup]}")
+    return {r.source: {"documents": r.documents, "empty": r.empty, "tokens": r.tokens or 0} for r in rows}
+
+
+def assign_shards(tok, shard_tokens: int) -> list[dict]:
+    """Every shard as {source, key, first_id, documents, tokens}, sorted by (source, key).
+
+    A document whose first token lies at offset o within its source (documents in id order)
+    belongs to shard key o // shard_tokens: boundaries depend on the data only. The running
+    sum is a window over one partition per source, but over rows of (source, id, n_tokens)
+    only, which Spark spills to disk when a source is large."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    order = Window.partitionBy("source").orderBy("id").rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    placed = (tok.where(F.col("n_tokens") > 0).select("source", "id", "n_tokens")
+              .withColumn("key", F.floor((F.sum("n_tokens").over(order) - F.col("n_tokens")) / shard_tokens)))
+    rows = placed.groupBy("source", "key").agg(
+        F.min("id").alias("first_id"), F.count(F.lit(1)).alias("documents"), F.sum("n_tokens").alias("tokens")).collect()
+    return sorted((r.asDict() for r in rows), key=lambda r: (r["source"], r["key"]))
+
+
+def name_shards(shards: list[dict]) -> list[dict]:
+    """Give each shard its file name: `<source>-<k>`, k counting that source's shards from 0 (dense:
+    a document longer than shard_tokens skips keys), the source made safe for a file name."""
+    safe = {}
+    for source in sorted({s["source"] for s in shards}):
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", source) or "_"
+        if name != source:  # keep two sources that clean to the same name apart
+            name += "-" + hashlib.blake2b(source.encode(), digest_size=4).hexdigest()
+        safe[source] = name
+    index: dict[str, int] = {}
+    for s in shards:
+        k = index.get(s["source"], 0)
+        index[s["source"]] = k + 1
+        s["name"] = f"{safe[s['source']]}-{k:05d}"
+    return shards
+
+
+# ---------------------------------------------------------------- write
+
+def shard_column(shards: list[dict]):
+    """A mapInArrow function adding each document's shard name: the last shard of its source
+    whose first id is <= the document's id (a binary search over the small boundary list)."""
+    by_source: dict[str, tuple[np.ndarray, list[str]]] = {}
+    for s in shards:
+        firsts, names = by_source.setdefault(s["source"], ([], []))
+        firsts.append(s["first_id"])
+        names.append(s["name"])
+    bounds = {src: (np.array(firsts, dtype=object), names) for src, (firsts, names) in by_source.items()}
+
+    def with_shard(batches):
+        import pyarrow as pa
+
+        for batch in batches:
+            sources = batch.column("source").to_pylist()
+            ids = np.array(batch.column("id").to_pylist(), dtype=object)
+            names = [None] * len(ids)
+            for src in set(sources):
+                rows = np.flatnonzero(np.array(sources, dtype=object) == src)
+                firsts, shard_names = bounds[src]
+                for row, at in zip(rows, np.searchsorted(firsts, ids[rows], side="right") - 1):
+                    names[row] = shard_names[at]
+            yield pa.RecordBatch.from_arrays([pa.array(names, pa.string()), batch.column("id"), batch.column("tokens")],
+                                             names=["shard", "id", "tokens"])
+    return with_shard
+
+
+def write_shards(tok, shards: list[dict], dtype: str, shards_dir: str, done_dir: str, partitions: int):
+    """Shuffle documents to their shard, sort each shard by id, and stream it to disk; one
+    (name, ShardInfo json) row per shard. A shard an interrupted run finished is not rewritten."""
+    from pyspark.sql import functions as F
+
+    placed = tok.where(F.col("n_tokens") > 0).select("source", "id", "tokens").mapInArrow(
+        shard_column(shards), "shard string, id string, tokens binary")
+    ordered = placed.repartition(partitions, "shard").sortWithinPartitions("shard", "id")
+    return ordered.mapInArrow(_shard_writer(dtype, shards_dir, done_dir), WRITTEN_DDL).collect()
+
+
+def _shard_writer(dtype: str, shards_dir: str, done_dir: str):
+    def write(batches):
+        import pyarrow as pa
+
+        current = None  # (name, ShardWriter or None when an earlier run finished it)
+        for batch in batches:
+            names = batch.column("shard").to_numpy(zero_copy_only=False)
+            starts = np.flatnonzero(np.r_[True, names[1:] != names[:-1]])
+            for start, end in zip(starts, np.r_[starts[1:], len(names)]):
+                if current is None or current[0] != names[start]:
+                    if current is not None:
+                        yield _finish(current, done_dir)
+                    current = _start(names[start], dtype, shards_dir, done_dir)
+                if current[1] is not None:
+                    _append(current[1], batch.column("tokens").slice(start, end - start), dtype)
+        if current is not None:
+            yield _finish(current, done_dir)
+    return write
+
+
+def _start(name: str, dtype: str, shards_dir: str, done_dir: str):
+    if part_done(done_dir, name) is not None:
+        return name, None
+    return name, ShardWriter(os.path.join(shards_dir, name), np.dtype(dtype))
+
+
+def _append(writer: ShardWriter, column, dtype: str) -> None:
+    """Append the documents of a binary column of token bytes: its data buffer is the flat ids."""
+    itemsize = np.dtype(dtype).itemsize
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset:column.offset + len(column) + 1]
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    writer.add_documents(data.view(dtype), np.diff(offsets) // itemsize)
+
+
+def _finish(current, done_dir: str):
+    import pyarrow as pa
+
+    name, writer = current
+    if writer is None:
+        info = part_done(done_dir, name)
+    else:
+        info = writer.close().to_dict()
+        mark_part_done(done_dir, name, info)
+    return pa.RecordBatch.from_pydict({"name": [name], "info": [json.dumps(info)]})
+
+
+# ---------------------------------------------------------------- the job
+
+def load_checked_tokenizer(cfg: PackConfig) -> Tokenizer:
+    """The tokenizer, loaded on the driver first: a bad model fails before any Spark work."""
+    return load_tokenizer(cfg.tokenizer)
+
+
+def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool = False) -> dict:
+    from pyspark import StorageLevel
+
+    from pipelines.dedup import read_input
+
+    phase = Phases("pack")
+    with phase("tokenizer"):
+        tokenizer = load_checked_tokenizer(cfg)
+    resolved = resolved_config(cfg, tokenizer)
+    out = StageOutput(output, json.dumps(resolved, indent=2, sort_keys=True), overwrite)
+    if out.already_done():
+        print(f"[pack] {output} already holds this run (same config); nothing to do", file=sys.stderr)
+        with open(f"{out.path}/stats.json", encoding="utf-8") as f:
+            return json.load(f)
+    resumed = out.begin([{"inputs": inputs}])
+    for name in ("staged_input", "quarantine"):  # left by an interrupted run; finished shards are kept
+        shutil.rmtree(out.subdir(name), ignore_errors=True)
+
+    with phase("read"):
+        docs, text_col, quarantined = read_input(spark, inputs, cfg, out)
+    source_col = cfg.input.source_field if cfg.input.source_field in docs.columns else ("source" if "source" in docs.columns else None)
+    with phase("tokenize + count"):
+        tok = tokenize(docs, text_col, source_col, resolved, cfg.encode_threads).persist(StorageLevel.DISK_ONLY)
+        per_source = count_per_source(tok)
+    with phase("assign"):
+        shards = name_shards(assign_shards(tok, cfg.shard_tokens))
+    with phase(f"write {len(shards)} shards"):
+        written = {}
+        if shards:
+            partitions = min(len(shards), int(spark.conf.get("spark.sql.shuffle.partitions")))
+            rows = write_shards(tok, shards, resolved["dtype"], out.subdir(SHARDS), out.tmp, partitions)
+            written = {r.name: json.loads(r.info) for r in rows}
+    tok.unpersist()
+    shutil.rmtree(out.subdir("staged_input"), ignore_errors=True)
+
+    with phase("manifest"):
+        manifest = build_manifest(shards, written, per_source, resolved)
+        stats = build_stats(per_source, manifest, quarantined, inputs, resumed, phase.seconds)
+        with open(os.path.join(out.tmp, MANIFEST), "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=2, sort_keys=True, ensure_ascii=False)
+    out.commit(stats)
+    print_summary(stats, manifest, out.path)
+    return stats
+
+
+def build_manifest(shards: list[dict], written: dict[str, dict], per_source: dict, resolved: dict) -> dict:
+    """manifest.json: each shard as written, checked against what the assignment planned."""
+    entries = []
+    for s in shards:
+        info = written.get(s["name"])
+        if info is None:
+            raise RuntimeError(f"shard {s['name']} was planned but not written")
+        if (info["documents"], info["tokens"]) != (s["documents"], s["tokens"]):
+            raise RuntimeError(f"shard {s['name']}: wrote {info['documents']} documents / {info['tokens']} tokens, "
+                               f"planned {s['documents']} / {s['tokens']}")
+        entries.append({"prefix": f"{SHARDS}/{s['name']}", "source": s["source"], "first_id": s["first_id"], **info})
+    sources = {}
+    for source in sorted(per_source):
+        mine = [e for e in entries if e["source"] == source]
+        sources[source] = {"shards": len(mine), "documents": sum(e["documents"] for e in mine),
+                           "tokens": sum(e["tokens"] for e in mine)}
+    return {
+        "format": "megatron-core indexed dataset (.bin/.idx, version 1), one sequence per document, EOS-terminated",
+        "tokenizer": resolved["tokenizer"],
+        "dtype": resolved["dtype"],
+        "shards": entries,
+        "sources": sources,
+        "totals": {"shards": len(entries), "documents": sum(e["documents"] for e in entries),
+                   "tokens": sum(e["tokens"] for e in entries),
+                   "bytes": sum(e["bin_bytes"] + e["idx_bytes"] for e in entries)},
+        "config": resolved,
+    }
+
+
+def build_stats(per_source: dict, manifest: dict, quarantined: int, inputs: list[str], resumed: int, seconds: dict) -> dict:
+    documents = sum(s["documents"] for s in per_source.values())
+    empty = sum(s["empty"] for s in per_source.values())
+    packed = manifest["totals"]["documents"]
+    stats = {
+        "input": documents + quarantined,
+        "documents": documents,
+        "packed": packed,
+        "dropped": {EMPTY: empty},
+        "quarantined": quarantined,
+        "tokens": manifest["totals"]["tokens"],
+        "shards": manifest["totals"]["shards"],
+        "per_source": {src: {**counts, "packed": manifest["sources"][src]["documents"]} for src, counts in per_source.items()},
+        "inputs": inputs,
+        "resumed": bool(resumed),
+        "phase_seconds": seconds,
+        "reconciles": documents == packed + empty,
+    }
+    if not stats["reconciles"]:
+        raise RuntimeError(f"counts do not reconcile: {documents} documents != {packed} packed + {empty} empty")
+    return stats
+
+
+def print_summary(stats: dict, manifest: dict, path: str) -> None:
+    print(f"[pack] {stats['input']} input -> {stats['packed']} packed, {stats['dropped'][EMPTY]} empty, "
+          f"{stats['quarantined']} quarantined; {stats['tokens']:,} tokens in {stats['shards']} shards "
+          f"({manifest['dtype']}); output in {path}", file=sys.stderr)
+    for source, s in manifest["sources"].items():
+        print(f"[pack]   {source}: {s['documents']} documents, {s['tokens']:,} tokens, {s['shards']} shards", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ziya.cli import main as cli_main
+
+    return cli_main(["pack", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
