@@ -34,3 +34,19 @@ def sample_clean_output(spark, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("sample_clean") / "clean")
     clean.run(spark, [SAMPLE], out, CleanConfig())
     return out
+
+
+SAMPLE_PACK_SHARD_TOKENS = 100_000  # small, so the larger sources of the sample span several shards
+
+
+@pytest.fixture(scope="session")
+def sample_pack_output(spark, sample_clean_output, tmp_path_factory):
+    """`ziya pack` of the sample's clean output with the default base tokenizer (mistral-common's
+    LLaMA-layout model), 100k-token shards, run once per test session; its path (shards/,
+    manifest.json, stats.json)."""
+    from corpus_tools.shards import PackConfig
+    from pipelines import pack
+
+    out = str(tmp_path_factory.mktemp("sample_pack") / "pack")
+    pack.run(spark, [sample_clean_output], out, PackConfig(shard_tokens=SAMPLE_PACK_SHARD_TOKENS))
+    return out
