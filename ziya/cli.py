@@ -123,6 +123,26 @@ def cmd_mix(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tokenizer_expand(args: argparse.Namespace) -> int:
+    from corpus_tools.tokenizer import TokenizerError
+    from corpus_tools.vocab_expand import ExpandConfig, ExpansionError, expand, format_report
+
+    try:
+        cfg = ExpandConfig(vocab_size=args.vocab_size, lang=args.lang, text_field=args.text_field,
+                           lang_field=args.lang_field, heldout_fraction=args.heldout_fraction,
+                           character_coverage=args.character_coverage)
+    except ValueError as exc:  # a setting out of range
+        print(f"ziya tokenizer expand: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = expand(args.base, args.input, args.output, cfg, overwrite=args.overwrite)
+    except (ExpansionError, TokenizerError) as exc:
+        print(f"ziya tokenizer expand: error: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(result, cfg, args.output))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ziya", description="Clean, deduplicate, score and pack text corpora (Ziya2 recipe).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +196,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="blends JSON to write")
     p.add_argument("--pack", nargs="+", help="`ziya pack` output directories (default: the recipe's packs)")
     p.set_defaults(func=cmd_mix)
+    p = sub.add_parser("tokenizer", help="SentencePiece tokenizer tools")
+    tok_sub = p.add_subparsers(dest="tokenizer_command", required=True)
+    t = tok_sub.add_parser("expand", help="Ziya2-style: add Chinese pieces to a LLaMA-2-layout SentencePiece "
+                           "model, keeping every base id (writes MODEL and MODEL.expansion.json)")
+    t.add_argument("--base", help="base SentencePiece model (default: mistral-common's LLaMA-layout tokenizer.model.v1)")
+    t.add_argument("--input", nargs="+", required=True,
+                   help="a stage's output or its kept/ (Parquet), or JSONL(.gz/.zst)/Parquet files or directories")
+    t.add_argument("--vocab-size", type=int, required=True,
+                   help="pieces of the Chinese BPE model trained; those the base lacks are appended")
+    t.add_argument("--output", required=True, help="expanded model to write (and OUTPUT.expansion.json)")
+    t.add_argument("--text-field", default="text", help="input field holding the text (default: text)")
+    t.add_argument("--lang", default="zh", help="train on documents of this language (default: zh)")
+    t.add_argument("--lang-field", default="lang", help="column or record field with the language (default: lang)")
+    t.add_argument("--heldout-fraction", type=float, default=0.1,
+                   help="share of documents (by id hash) held apart to measure chars/token (default 0.1)")
+    t.add_argument("--character-coverage", type=float, default=0.9995,
+                   help="share of the text's characters the trained model covers; rarer ones stay byte "
+                   "fallback (default 0.9995; lower it for a smaller expansion)")
+    t.add_argument("--overwrite", action="store_true", help="replace an existing output model")
+    t.set_defaults(func=cmd_tokenizer_expand)
     return parser
 
 
