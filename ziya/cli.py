@@ -143,6 +143,39 @@ def cmd_tokenizer_expand(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Conversions run in this process, except hf-to-mcore with --tp N > 1: N gloo processes under
+    torchrun (`python -m trainer.hf import`), each holding 1/N of the model. mcore-to-hf always runs at
+    TP=1 (a checkpoint of any TP size reshards on load); expand-vocab needs no megatron-core."""
+    import subprocess
+
+    from trainer.hf import ConversionError
+    from trainer.vocab import VocabError
+
+    try:
+        if args.convert_command == "expand-vocab":
+            from trainer.vocab import expand_hf_checkpoint
+
+            done = expand_hf_checkpoint(args.hf, args.mapping, args.output, args.base_tokenizer)
+            print(f"wrote {args.output}: " + "; ".join(done))
+            return 0
+        from trainer import hf
+
+        if args.convert_command == "mcore-to-hf":
+            return hf.main(["export", "--checkpoint", args.checkpoint, "--output", args.output]
+                           + (["--dtype", args.dtype] if args.dtype else []))
+        hf.hf_config_to_model_config(hf.read_hf_config(args.hf))  # a bad input fails before megatron-core loads
+        argv = ["import", "--hf", args.hf, "--output", args.output, "--tp", str(args.tp),
+                "--vocab-multiple", str(args.vocab_multiple)]
+        if args.tp == 1:
+            return hf.main(argv)
+        torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(args.tp)]
+        return subprocess.call([*torchrun, "-m", "trainer.hf", *argv])
+    except (ConversionError, VocabError, FileExistsError) as exc:
+        print(f"ziya convert {args.convert_command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ziya", description="Clean, deduplicate, score and pack text corpora (Ziya2 recipe).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -216,6 +249,29 @@ def build_parser() -> argparse.ArgumentParser:
                    "fallback (default 0.9995; lower it for a smaller expansion)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing output model")
     t.set_defaults(func=cmd_tokenizer_expand)
+    p = sub.add_parser("convert", help="Hugging Face LLaMA <-> megatron-core checkpoints; vocabulary expansion")
+    conv = p.add_subparsers(dest="convert_command", required=True)
+    c = conv.add_parser("hf-to-mcore", help="HF safetensors + config.json -> trainer checkpoint (step 0)")
+    c.add_argument("--hf", required=True, help="HF model directory (config.json, *.safetensors)")
+    c.add_argument("--output", required=True, help="new checkpoint directory (step-0000000/, latest)")
+    c.add_argument("--tp", type=int, default=1, help="convert in N processes, each holding 1/N of the model "
+                   "(the checkpoint loads at any TP size either way)")
+    c.add_argument("--vocab-multiple", type=int, default=128, help="pad the vocabulary to a multiple of this")
+    c.set_defaults(func=cmd_convert)
+    c = conv.add_parser("mcore-to-hf", help="trainer checkpoint (any TP size) -> HF safetensors + config.json")
+    c.add_argument("--checkpoint", required=True, help="a checkpoint (step-N/) or a run directory (its latest)")
+    c.add_argument("--output", required=True, help="new HF model directory")
+    c.add_argument("--dtype", choices=["float32", "bfloat16", "float16"],
+                   help="of the written weights (default: the imported model's, else float32)")
+    c.set_defaults(func=cmd_convert)
+    c = conv.add_parser("expand-vocab", help="grow an HF model's embedding and output layer to an expanded "
+                        "tokenizer (`ziya tokenizer expand`'s mapping)")
+    c.add_argument("--hf", required=True, help="HF model directory with the base vocabulary")
+    c.add_argument("--mapping", required=True, help="MODEL.expansion.json")
+    c.add_argument("--output", required=True, help="new HF model directory")
+    c.add_argument("--base-tokenizer", help="the model's tokenizer, checked against the mapping's base "
+                   "(default: HF_DIR/tokenizer.model)")
+    c.set_defaults(func=cmd_convert)
     return parser
 
 
