@@ -300,16 +300,16 @@ def resolved_config(cfg: PackConfig, tokenizer) -> dict:
 
 # ---------------------------------------------------------------- documents to tokens
 
-EMPTY = "empty"  # drop reason: the text is missing or encodes to no tokens (blank, whitespace only)
+EMPTY = "empty"  # drop reason: no text, or only whitespace (LLaMA's model would encode it as "▁" pieces)
 
 
 def encode_documents(tokenizer, texts: list, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """(flat token ids with EOS after every non-empty document, tokens per document incl. EOS).
 
     One batched SentencePiece call for all texts; EOS is inserted with one vectorized
-    `np.insert`. A document that encodes to no tokens (missing, blank, whitespace only) gets
-    length 0 and no EOS: the caller counts it as `empty` and packs nothing for it."""
-    present = [t if isinstance(t, str) else "" for t in texts]
+    `np.insert`. An empty document (missing, blank or whitespace only) gets length 0 and no
+    EOS: the caller counts it as `empty` and packs nothing for it."""
+    present = [t if isinstance(t, str) and not t.isspace() else "" for t in texts]
     tokens, lengths = tokenizer.encode_batch_flat(present, num_threads=num_threads)
     nonempty = lengths > 0
     ends = np.cumsum(lengths)[nonempty]
@@ -328,6 +328,7 @@ class VerifyReport:
 
     lines: list
     failures: int
+    shards: int
 
     @property
     def ok(self) -> bool:
@@ -360,7 +361,7 @@ def verify_pack(pack_dir: str) -> VerifyReport:
     for problem in _pack_level_problems(pack_dir, manifest):
         failures += 1
         lines.append(f"FAIL {problem}")
-    return VerifyReport(lines, failures)
+    return VerifyReport(lines, failures, len(manifest["shards"]))
 
 
 def _pack_level_problems(pack_dir: str, manifest: dict) -> list[str]:

@@ -101,8 +101,7 @@ def cmd_shards_verify(args: argparse.Namespace) -> int:
 
     report = verify_pack(args.dir)
     print("\n".join(report.lines))
-    shards = sum(1 for line in report.lines if line.startswith(("ok", "FAIL shards")))
-    print(f"{args.dir}: {'OK' if report.ok else 'CORRUPT'}: {report.failures} problem(s) over {shards} shard(s)")
+    print(f"{args.dir}: {'OK' if report.ok else 'CORRUPT'}: {report.failures} problem(s) over {report.shards} shard(s)")
     return 0 if report.ok else 1
 
 
