@@ -1,6 +1,6 @@
 """`ziya dedup`: URL, exact and MinHash LSH near dedup, on Spark.
 
-    ziya dedup --input out/clean --output out/dedup [--threshold 0.8] [--num-perm 128] [--ngram 5]
+    ziya dedup --input out/clean --output out/dedup [--threshold 0.7] [--num-perm 128] [--ngram 3]
     spark-submit pipelines/dedup.py --input ... --output ...   # the same job on a cluster
 
 Phases, each a function over DataFrames:

@@ -122,26 +122,6 @@ def cmd_mix(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tokenizer_expand(args: argparse.Namespace) -> int:
-    from corpus_tools.tokenizer import TokenizerError
-    from corpus_tools.vocab_expand import ExpandConfig, ExpansionError, expand, format_report
-
-    try:
-        cfg = ExpandConfig(vocab_size=args.vocab_size, lang=args.lang, text_field=args.text_field,
-                           lang_field=args.lang_field, heldout_fraction=args.heldout_fraction,
-                           character_coverage=args.character_coverage)
-    except ValueError as exc:  # a setting out of range
-        print(f"ziya tokenizer expand: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        result = expand(args.base, args.input, args.output, cfg, overwrite=args.overwrite)
-    except (ExpansionError, TokenizerError) as exc:
-        print(f"ziya tokenizer expand: error: {exc}", file=sys.stderr)
-        return 2
-    print(format_report(result, cfg, args.output))
-    return 0
-
-
 def cmd_convert(args: argparse.Namespace) -> int:
     """Conversions run in this process, except hf-to-mcore with --tp N > 1: N gloo processes under
     torchrun (`python -m trainer.hf import`), each holding 1/N of the model. mcore-to-hf always runs at
@@ -175,6 +155,40 @@ def cmd_convert(args: argparse.Namespace) -> int:
         return 2
 
 
+def cmd_tokenizer_expand(args: argparse.Namespace) -> int:
+    from corpus_tools.tokenizer import TokenizerError
+    from corpus_tools.vocab_expand import ExpandConfig, ExpansionError, expand, format_report
+
+    try:
+        cfg = ExpandConfig(vocab_size=args.vocab_size, lang=args.lang, text_field=args.text_field,
+                           lang_field=args.lang_field, heldout_fraction=args.heldout_fraction,
+                           character_coverage=args.character_coverage)
+    except ValueError as exc:  # a setting out of range
+        print(f"ziya tokenizer expand: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = expand(args.base, args.input, args.output, cfg, overwrite=args.overwrite)
+    except (ExpansionError, TokenizerError) as exc:
+        print(f"ziya tokenizer expand: error: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(result, cfg, args.output))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Check the config, then run `torchrun ... -m trainer.train` (trainer/launch.py)."""
+    from corpus_tools.config import ConfigError
+    from trainer import launch
+    from trainer.data import BlendsError
+
+    try:
+        return launch.run(args.config, args.overrides, nproc=args.nproc, nnodes=args.nnodes,
+                          node_rank=args.node_rank, master_addr=args.master_addr, master_port=args.master_port)
+    except (ConfigError, BlendsError, ValueError) as exc:
+        print(f"ziya train: error: {exc}", file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ziya", description="Clean, deduplicate, score and pack text corpora (Ziya2 recipe).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -194,9 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a stage's output or its kept/ (Parquet), or JSONL(.gz/.zst)/Parquet files or directories")
     p.add_argument("--output", required=True, help="output directory (kept/, duplicates/, stats.json)")
     p.add_argument("--config", help="TOML or JSON config (fields of corpus_tools.dedup.DedupConfig)")
-    p.add_argument("--threshold", type=float, help="estimated Jaccard similarity of near duplicates (default 0.8)")
+    p.add_argument("--threshold", type=float, help="estimated Jaccard similarity of near duplicates (default 0.7)")
     p.add_argument("--num-perm", type=int, help="MinHash permutations (default 128)")
-    p.add_argument("--ngram", type=int, help="shingle size in tokens (default 5)")
+    p.add_argument("--ngram", type=int, help="shingle size in words, or characters for CJK (default 3)")
     p.add_argument("--bands", type=int, help="LSH bands (with --rows; default: optimal for the threshold)")
     p.add_argument("--rows", type=int, help="LSH rows per band (with --bands)")
     p.add_argument("--no-verify", action="store_true", help="keep LSH candidates without checking their estimated Jaccard")
@@ -228,26 +242,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="blends JSON to write")
     p.add_argument("--pack", nargs="+", help="`ziya pack` output directories (default: the recipe's packs)")
     p.set_defaults(func=cmd_mix)
-    p = sub.add_parser("tokenizer", help="SentencePiece tokenizer tools")
-    tok_sub = p.add_subparsers(dest="tokenizer_command", required=True)
-    t = tok_sub.add_parser("expand", help="Ziya2-style: add Chinese pieces to a LLaMA-2-layout SentencePiece "
-                           "model, keeping every base id (writes MODEL and MODEL.expansion.json)")
-    t.add_argument("--base", help="base SentencePiece model (default: mistral-common's LLaMA-layout tokenizer.model.v1)")
-    t.add_argument("--input", nargs="+", required=True,
-                   help="a stage's output or its kept/ (Parquet), or JSONL(.gz/.zst)/Parquet files or directories")
-    t.add_argument("--vocab-size", type=int, required=True,
-                   help="pieces of the Chinese BPE model trained; those the base lacks are appended")
-    t.add_argument("--output", required=True, help="expanded model to write (and OUTPUT.expansion.json)")
-    t.add_argument("--text-field", default="text", help="input field holding the text (default: text)")
-    t.add_argument("--lang", default="zh", help="train on documents of this language (default: zh)")
-    t.add_argument("--lang-field", default="lang", help="column or record field with the language (default: lang)")
-    t.add_argument("--heldout-fraction", type=float, default=0.1,
-                   help="share of documents (by id hash) held apart to measure chars/token (default 0.1)")
-    t.add_argument("--character-coverage", type=float, default=0.9995,
-                   help="share of the text's characters the trained model covers; rarer ones stay byte "
-                   "fallback (default 0.9995; lower it for a smaller expansion)")
-    t.add_argument("--overwrite", action="store_true", help="replace an existing output model")
-    t.set_defaults(func=cmd_tokenizer_expand)
     p = sub.add_parser("convert", help="Hugging Face LLaMA <-> megatron-core checkpoints; vocabulary expansion")
     conv = p.add_subparsers(dest="convert_command", required=True)
     c = conv.add_parser("hf-to-mcore", help="HF safetensors + config.json -> trainer checkpoint (step 0)")
@@ -271,6 +265,36 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--base-tokenizer", help="the model's tokenizer, checked against the mapping's base "
                    "(default: HF_DIR/tokenizer.model)")
     c.set_defaults(func=cmd_convert)
+    p = sub.add_parser("tokenizer", help="SentencePiece tokenizer tools")
+    tok_sub = p.add_subparsers(dest="tokenizer_command", required=True)
+    t = tok_sub.add_parser("expand", help="Ziya2-style: add Chinese pieces to a LLaMA-2-layout SentencePiece "
+                           "model, keeping every base id (writes MODEL and MODEL.expansion.json)")
+    t.add_argument("--base", help="base SentencePiece model (default: mistral-common's LLaMA-layout tokenizer.model.v1)")
+    t.add_argument("--input", nargs="+", required=True,
+                   help="a stage's output or its kept/ (Parquet), or JSONL(.gz/.zst)/Parquet files or directories")
+    t.add_argument("--vocab-size", type=int, required=True,
+                   help="pieces of the Chinese BPE model trained; those the base lacks are appended")
+    t.add_argument("--output", required=True, help="expanded model to write (and OUTPUT.expansion.json)")
+    t.add_argument("--text-field", default="text", help="input field holding the text (default: text)")
+    t.add_argument("--lang", default="zh", help="train on documents of this language (default: zh)")
+    t.add_argument("--lang-field", default="lang", help="column or record field with the language (default: lang)")
+    t.add_argument("--heldout-fraction", type=float, default=0.1,
+                   help="share of documents (by id hash) held apart to measure chars/token (default 0.1)")
+    t.add_argument("--character-coverage", type=float, default=0.9995,
+                   help="share of the text's characters the trained model covers; rarer ones stay byte "
+                   "fallback (default 0.9995; lower it for a smaller expansion)")
+    t.add_argument("--overwrite", action="store_true", help="replace an existing output model")
+    t.set_defaults(func=cmd_tokenizer_expand)
+    p = sub.add_parser("train", help="train a LLaMA-style model on packed shards (megatron-core under torchrun)")
+    p.add_argument("--config", required=True, help="training config (TOML), e.g. configs/train_tiny_demo.toml")
+    p.add_argument("--nproc", type=int, default=1, help="processes (GPUs) per node; dp = nproc x nnodes / tp")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a config value, e.g. --set schedule.lr=1e-3 --set parallel.tp=2 (repeatable)")
+    p.add_argument("--nnodes", type=int, default=1, help="nodes (multi-node: run the command on each)")
+    p.add_argument("--node-rank", type=int, default=0, help="this node's rank (multi-node)")
+    p.add_argument("--master-addr", help="node 0's address (multi-node)")
+    p.add_argument("--master-port", type=int, default=29500, help="rendezvous port (multi-node)")
+    p.set_defaults(func=cmd_train)
     return parser
 
 
@@ -283,7 +307,6 @@ def main(argv: list[str] | None = None) -> int:
         from corpus_tools.readers import InputError
         from pipelines.spark import JavaMissing
         from pipelines.stage import OutputExists
-
         from corpus_tools.mix import MixError
         from corpus_tools.shards import ShardError
         from corpus_tools.tokenizer import TokenizerError

@@ -68,5 +68,5 @@ def test_verified_runs_choose_bands_that_miss_fewer_true_pairs():
 
     verified = DedupConfig().resolved()
     unverified = DedupConfig(verify=False).resolved()
-    assert (unverified.bands, unverified.rows) == optimal_param(0.8, 128)
+    assert (unverified.bands, unverified.rows) == optimal_param(DedupConfig().threshold, 128)
     assert verified.bands > unverified.bands and verified.bands * verified.rows <= 128

@@ -167,14 +167,14 @@ def test_fixture_accounts_for_every_record(fixture_run):
     assert {"kept", "duplicates", "quarantine", "stats.json", "config.json", "_SUCCESS"} <= set(os.listdir(out))
     assert "staged_input" not in os.listdir(out)
     config = json.load(open(os.path.join(out, "config.json")))
-    assert config["threshold"] == 0.8 and config["bands"] * config["rows"] <= config["num_perm"]
+    assert config["threshold"] == DedupConfig().threshold and config["bands"] * config["rows"] <= config["num_perm"]
 
 
 def test_rerun_is_a_no_op_and_a_different_config_is_refused(spark, fixture_run):
     root, out, stats = fixture_run
     assert dedup.run(spark, [str(root / "in")], out, DedupConfig()) == stats
     with pytest.raises(OutputExists):
-        dedup.run(spark, [str(root / "in")], out, DedupConfig(threshold=0.7))
+        dedup.run(spark, [str(root / "in")], out, DedupConfig(threshold=0.75))
 
 
 def test_same_kept_set_for_any_partitioning(spark, fixture_run, tmp_path):
