@@ -3,7 +3,7 @@
     ziya convert expand-vocab --hf HF_DIR --mapping MODEL.expansion.json --output NEW_HF_DIR
     ziya convert hf-to-mcore --hf NEW_HF_DIR --output CKPT_DIR     # then train from CKPT_DIR
 
-`ziya tokenizer expand` writes MODEL.model (the expanded SentencePiece model) and MODEL.expansion.json:
+`ziya tokenizer expand` writes MODEL (the expanded SentencePiece model) and MODEL.expansion.json:
 {"base_model", "base_model_sha256", "base_vocab_size", "vocab_size", "model_sha256",
  "new_pieces": [{"id", "piece", "base_ids": [...]}, ...]}, where `base_ids` is the new piece's
 decomposition by the base tokenizer. Each new row of the embedding and of the output layer is the mean
@@ -108,7 +108,7 @@ def expand_hf_checkpoint(hf_dir: str | Path, mapping: str | Path, output: str | 
                          base_tokenizer: Optional[str | Path] = None) -> list[str]:
     """Write HF_DIR's model with its vocabulary expanded by MAPPING into OUTPUT (safetensors,
     config.json with the new vocab_size, generation_config.json if any, and the expanded tokenizer as
-    tokenizer.model when MODEL.model lies beside MODEL.expansion.json). The base tokenizer
+    tokenizer.model when MODEL lies beside MODEL.expansion.json). The base tokenizer
     (`base_tokenizer`, else HF_DIR/tokenizer.model) must be the mapping's base. Returns what it did."""
     from trainer.hf import SafetensorsState, read_hf_config, save_safetensors
 
@@ -138,8 +138,9 @@ def expand_hf_checkpoint(hf_dir: str | Path, mapping: str | Path, output: str | 
 
 
 def _copy_expanded_tokenizer(mapping: Path, exp: VocabExpansion, output: Path) -> str:
-    """MODEL.model beside MODEL.expansion.json -> OUTPUT/tokenizer.model, if it is the mapping's model."""
-    model = mapping.with_name(mapping.name.removesuffix(".expansion.json") + ".model")
+    """MODEL beside MODEL.expansion.json (e.g. zh.model, zh.model.expansion.json) ->
+    OUTPUT/tokenizer.model, if it is the mapping's model."""
+    model = mapping.with_name(mapping.name.removesuffix(".expansion.json"))
     if not model.exists():
         return f"no {model.name} beside the mapping: add the expanded tokenizer to {output} yourself"
     if sha256_file(model) != exp.model_sha256:

@@ -124,15 +124,21 @@ def test_unsupported_hf_configs_are_refused(change, message):
 
 # --- files and parity with transformers ------------------------------------------------------------
 
+def tiny_config(**changes):
+    """HF_CONFIG as a transformers LlamaConfig (eager attention: the reference computation)."""
+    transformers = pytest.importorskip("transformers")
+    return transformers.LlamaConfig(**{**{k: v for k, v in HF_CONFIG.items() if k != "model_type"}, **changes},
+                                    tie_word_embeddings=False, attn_implementation="eager")
+
+
 def tiny_llama(dtype=torch.float32):
     """A random LlamaForCausalLM built here (no download): GQA 4/2, vocabulary 1001, RoPE base 50000,
     RMSNorm eps 1e-6; weights drawn wider than the default init (and norms away from 1) so attention and
     every norm matter to the logits."""
-    transformers = pytest.importorskip("transformers")
-    config = transformers.LlamaConfig(**{k: v for k, v in HF_CONFIG.items() if k != "model_type"},
-                                      tie_word_embeddings=False, attn_implementation="eager")
+    from transformers import LlamaForCausalLM
+
     torch.manual_seed(0)
-    model = transformers.LlamaForCausalLM(config).eval()
+    model = LlamaForCausalLM(tiny_config()).eval()
     with torch.no_grad():
         for name, p in model.named_parameters():
             p.copy_(1 + 0.2 * torch.randn_like(p) if "norm" in name else 0.15 * torch.randn_like(p))
