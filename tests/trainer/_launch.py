@@ -1,5 +1,4 @@
-"""Run `python -m trainer.train` in fresh processes (plain python, or torchrun for TP > 1) and read the
-per-step metrics it writes."""
+"""Run the trainer in fresh processes (`ziya train`, i.e. torchrun) and read the metrics.jsonl it writes."""
 from __future__ import annotations
 
 import json
@@ -9,13 +8,19 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = REPO / "configs" / "train_tiny_demo.toml"
 
 
-def run_train(args: list[str], metrics: Path, nproc: int = 1, timeout: int = 180) -> list[dict]:
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(nproc)] if nproc > 1 \
-        else [sys.executable]
+def read_metrics(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def ziya_train(overrides: list[str], nproc: int, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`ziya train --config configs/train_tiny_demo.toml --nproc N --set ...`, as a user runs it."""
+    cmd = [sys.executable, "-m", "ziya.cli", "train", "--config", str(DEMO_CONFIG), "--nproc", str(nproc)]
+    for item in overrides:
+        cmd += ["--set", item]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([*launcher, "-m", "trainer.train", *args, "--metrics", str(metrics)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return [json.loads(line) for line in metrics.read_text().splitlines()]
+    return proc
