@@ -417,10 +417,12 @@ def load_checkpoint_model(checkpoint: str | Path, device: str = "cpu"):
 
 
 def export_hf(checkpoint: str | Path, output: str | Path, *, dtype: Optional[str] = None,
-              max_shard_bytes: int = MAX_SHARD_BYTES) -> list[str]:
+              vocab_size: Optional[int] = None, max_shard_bytes: int = MAX_SHARD_BYTES) -> list[str]:
     """Write a checkpoint (saved at any TP size) as HF safetensors + config.json in `output`.
     Runs in a world of one: dist_checkpointing reshards the checkpoint to TP=1 on load.
-    `dtype`: of the written tensors (default: the imported checkpoint's, else float32)."""
+    `dtype`: of the written tensors (default: the imported checkpoint's, else float32);
+    `vocab_size`: rows to keep (default: the imported checkpoint's unpadded vocabulary, else all).
+    Copies the tokenizer files of the imported model's directory when it is still there."""
     from megatron.core import parallel_state
 
     if parallel_state.get_tensor_model_parallel_world_size() != 1:
@@ -432,17 +434,34 @@ def export_hf(checkpoint: str | Path, output: str | Path, *, dtype: Optional[str
     dtype = dtype or imported.get("dtype", "float32")
     if dtype not in DTYPES:
         raise ConversionError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    vocab_size = vocab_size or imported.get("vocab_size") or cfg.vocab_size
+    if not 0 < vocab_size <= cfg.vocab_size:
+        raise ConversionError(f"vocab_size {vocab_size} must be in 1..{cfg.vocab_size} (the model's rows)")
     params = {k: v for k, v in model.state_dict().items() if not k.endswith("_extra_state")}
-    hf_state = megatron_state_to_hf([params], cfg, imported.get("vocab_size"))
+    hf_state = megatron_state_to_hf([params], cfg, vocab_size)
     hf_state = {k: v.to(DTYPES[dtype]) for k, v in hf_state.items()}
     output.mkdir(parents=True, exist_ok=True)
     files = save_safetensors(hf_state, output, max_shard_bytes)
-    hf_config = {**imported.get("config", {}),
-                 **model_config_to_hf_config(cfg, vocab_size=imported.get("vocab_size"), dtype=dtype)}
+    hf_config = {**imported.get("config", {}), **model_config_to_hf_config(cfg, vocab_size=vocab_size, dtype=dtype)}
     hf_config.pop("rope_parameters", None)  # written as rope_theta above
     hf_config.pop("dtype", None)
     (output / "config.json").write_text(json.dumps(hf_config, indent=2) + "\n")
-    return files
+    return files + _copy_tokenizer_files(imported.get("source"), output)
+
+
+TOKENIZER_FILES = ("tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                   "generation_config.json")
+
+
+def _copy_tokenizer_files(source: Optional[str], output: Path) -> list[str]:
+    """The imported model's tokenizer and generation files, if its directory is still there (the
+    vocabulary does not change between import and export)."""
+    if not source or not Path(source).is_dir():
+        return []
+    found = [name for name in TOKENIZER_FILES if (Path(source) / name).exists()]
+    for name in found:
+        shutil.copy(Path(source) / name, output / name)
+    return found
 
 
 # --- command line (`python -m trainer.hf`, what `ziya convert` runs, under torchrun for --tp > 1) -------
@@ -461,6 +480,7 @@ def main(argv=None) -> int:
     exp.add_argument("--checkpoint", required=True)
     exp.add_argument("--output", required=True)
     exp.add_argument("--dtype", choices=list(DTYPES))
+    exp.add_argument("--vocab-size", type=int)
     exp.add_argument("--max-shard-bytes", type=int, default=MAX_SHARD_BYTES)
     args = p.parse_args(argv)
 
@@ -477,7 +497,8 @@ def main(argv=None) -> int:
             if torch.distributed.get_rank() == 0:
                 print(f"wrote {path} (TP={args.tp} import; loads at any TP size)", flush=True)
         else:
-            files = export_hf(args.checkpoint, args.output, dtype=args.dtype, max_shard_bytes=args.max_shard_bytes)
+            files = export_hf(args.checkpoint, args.output, dtype=args.dtype, vocab_size=args.vocab_size,
+                              max_shard_bytes=args.max_shard_bytes)
             print(f"wrote {args.output}: config.json, {', '.join(files)}", flush=True)
         return 0
     except (ConversionError, FileExistsError, FileNotFoundError) as exc:

@@ -142,7 +142,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
         if args.convert_command == "mcore-to-hf":
             return hf.main(["export", "--checkpoint", args.checkpoint, "--output", args.output]
-                           + (["--dtype", args.dtype] if args.dtype else []))
+                           + (["--dtype", args.dtype] if args.dtype else [])
+                           + (["--vocab-size", str(args.vocab_size)] if args.vocab_size else []))
         hf.hf_config_to_model_config(hf.read_hf_config(args.hf))  # a bad input fails before megatron-core loads
         argv = ["import", "--hf", args.hf, "--output", args.output, "--tp", str(args.tp),
                 "--vocab-multiple", str(args.vocab_multiple)]
@@ -256,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--output", required=True, help="new HF model directory")
     c.add_argument("--dtype", choices=["float32", "bfloat16", "float16"],
                    help="of the written weights (default: the imported model's, else float32)")
+    c.add_argument("--vocab-size", type=int, help="vocabulary rows to write (default: the imported model's "
+                   "unpadded vocabulary, else all; set it for a trained checkpoint whose vocabulary was padded)")
     c.set_defaults(func=cmd_convert)
     c = conv.add_parser("expand-vocab", help="grow an HF model's embedding and output layer to an expanded "
                         "tokenizer (`ziya tokenizer expand`'s mapping)")

@@ -216,7 +216,8 @@ def test_export_is_bit_exact_and_loads_in_transformers(hf_dir, tp1_checkpoint, t
 
     from trainer.hf import export_hf
 
-    export_hf(tp1_checkpoint, tmp_path / "out")
+    files = export_hf(tp1_checkpoint, tmp_path / "out")
+    assert files == ["model.safetensors", "generation_config.json"]  # the latter from the import's source
     original, exported = read_safetensors(hf_dir), read_safetensors(tmp_path / "out")
     assert exported.keys() == original.keys()
     for k in original:
@@ -235,7 +236,8 @@ def test_bf16_sharded_checkpoint_round_trips_bit_exact(tmp_path, mcore_cpu):
     assert (src / "model.safetensors.index.json").exists()  # read through the index
     import_hf(src, tmp_path / "ckpt")
     files = export_hf(tmp_path / "ckpt", tmp_path / "out", max_shard_bytes=100_000)
-    assert len(files) > 1 and (tmp_path / "out" / "model.safetensors.index.json").exists()
+    assert sum(f.endswith(".safetensors") for f in files) > 1
+    assert (tmp_path / "out" / "model.safetensors.index.json").exists()
     original, exported = read_safetensors(src), read_safetensors(tmp_path / "out")
     assert exported.keys() == original.keys()
     for k in original:
