@@ -25,6 +25,15 @@ Layouts (megatron-core local spec; see ../shared/FACTS.md):
   tokenizer's size; the HF vocabulary size is kept in state.json and export drops the padding.
   A zero output row gives its padded id a logit of 0; training pushes it down like any unused token.
 
+The import writes OUTPUT/step-0000000/{model/, state.json} and OUTPUT/latest, the trainer's checkpoint
+layout at step 0 without optimizer state (what `checkpoint.init_from` reads); state.json is
+{"step": 0, "samples": 0, "config": {"model": name, "model_config": {ModelConfig fields, padded vocab}},
+ "hf": {"source": dir, "vocab_size": unpadded, "dtype": of the safetensors, "config": config.json}}.
+The weights are held in FP32 (exact for BF16/FP16 sources); export casts back to the recorded dtype.
+One process (TP=1) is the default route: dist_checkpointing writes a checkpoint that any TP size
+loads, so the TP of the conversion only decides how much memory one process needs (`--tp N` runs N
+gloo processes under torchrun, each holding 1/N of the model plus one HF tensor at a time).
+
 HF and megatron-core both rotate the two halves of each head (`rotate_half`, megatron's
 `rotary_interleaved=False`), so q and k weights copy over without the permutation Meta -> HF needed.
 """

@@ -93,11 +93,14 @@ def expand_rows(weight: torch.Tensor, exp: VocabExpansion) -> torch.Tensor:
     return torch.cat(blocks)
 
 
-def expand_vocabulary(state: dict, exp: VocabExpansion, *, base_tokenizer_sha256: Optional[str] = None,
-                      keys: tuple[str, ...] = EXPANDED_KEYS) -> dict:
-    """A copy of an HF LLaMA state dict with `keys` (embedding, output layer) grown to the expanded
-    vocabulary; the other tensors are shared, not copied. `base_tokenizer_sha256`: of the tokenizer the
-    model was trained with, checked against the mapping's base when given."""
+def expand_vocabulary(state: dict | torch.nn.Module, exp: VocabExpansion, *,
+                      base_tokenizer_sha256: Optional[str] = None, keys: tuple[str, ...] = EXPANDED_KEYS) -> dict:
+    """A copy of an HF LLaMA state dict (or of a `LlamaForCausalLM`'s) with `keys` (embedding, output
+    layer) grown to the expanded vocabulary; the other tensors are shared, not copied.
+    `base_tokenizer_sha256`: of the tokenizer the model was trained with, checked against the mapping's
+    base when given."""
+    if isinstance(state, torch.nn.Module):
+        state = state.state_dict()
     if base_tokenizer_sha256 is not None and base_tokenizer_sha256 != exp.base_model_sha256:
         raise VocabError(f"the model's tokenizer (sha256 {base_tokenizer_sha256[:12]}...) is not the "
                          f"mapping's base tokenizer {exp.base_model} (sha256 {exp.base_model_sha256[:12]}...)")

@@ -59,7 +59,7 @@ def test_base_token_logits_are_unchanged_after_expansion(tmp_path):
     model = tiny_llama()
     exp = read_expansion(write_mapping(tmp_path / "m.json", mapping()))
     grown = LlamaForCausalLM(tiny_config(vocab_size=1006)).eval()
-    grown.load_state_dict(expand_vocabulary(model.state_dict(), exp))
+    grown.load_state_dict(expand_vocabulary(model, exp))  # a module, or its state dict
     ids = token_ids()  # base ids only
     with torch.no_grad():
         before, after = model(ids, output_hidden_states=True), grown(ids, output_hidden_states=True)
