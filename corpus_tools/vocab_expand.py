@@ -103,13 +103,21 @@ class Corpus:
     documents: int = 0
     quarantined: int = 0
     by_lang: dict[str, int] = field(default_factory=dict)
+    empty_documents: int = 0  # of the trained and measured languages: nothing to train on or measure
     train_documents: int = 0
     train_chars: int = 0
     heldout: dict[str, list[str]] = field(default_factory=dict)  # lang -> held-apart texts (capped)
     heldout_documents: dict[str, int] = field(default_factory=dict)  # lang -> all held-apart documents
+    heldout_kept_chars: dict[str, int] = field(default_factory=dict)  # lang -> characters in `heldout`
 
     def heldout_chars(self, lang: str) -> int:
-        return sum(map(len, self.heldout.get(lang, [])))
+        return self.heldout_kept_chars.get(lang, 0)
+
+    def hold_apart(self, lang: str, text: str, max_chars: int) -> None:
+        self.heldout_documents[lang] = self.heldout_documents.get(lang, 0) + 1
+        if self.heldout_chars(lang) < max_chars:
+            self.heldout.setdefault(lang, []).append(text)
+            self.heldout_kept_chars[lang] = self.heldout_chars(lang) + len(text)
 
 
 def resolve_stage_inputs(paths: list[str]) -> list[str]:
@@ -166,12 +174,13 @@ def training_texts(docs: Iterable[tuple[str, str, str | None]], cfg: ExpandConfi
     for doc_id, text, lang in docs:
         lang = lang or "unknown"
         corpus.by_lang[lang] = corpus.by_lang.get(lang, 0) + 1
-        if lang not in measured or not text:
+        if lang not in measured:
+            continue
+        if not text:
+            corpus.empty_documents += 1
             continue
         if is_held_apart(doc_id, cfg.heldout_fraction):
-            corpus.heldout_documents[lang] = corpus.heldout_documents.get(lang, 0) + 1
-            if corpus.heldout_chars(lang) < cfg.eval_max_chars:
-                corpus.heldout.setdefault(lang, []).append(text)
+            corpus.hold_apart(lang, text, cfg.eval_max_chars)
         elif lang == cfg.lang:
             corpus.train_documents += 1
             corpus.train_chars += len(text)
@@ -427,7 +436,7 @@ def format_report(result: ExpansionResult, cfg: ExpandConfig, output: str) -> st
     lines = [
         f"read {c.documents:,} documents ({c.quarantined:,} quarantined records); {cfg.lang}: "
         f"{c.by_lang.get(cfg.lang, 0):,}, trained on {c.train_documents:,} ({c.train_chars:,} characters); "
-        f"held apart: {heldout}",
+        f"held apart: {heldout}; empty: {c.empty_documents:,}",
         f"trained a BPE model of {result.trained_pieces:,} pieces in {result.train_seconds:.1f} s; added "
         f"{len(s.pieces):,} (not added: {s.in_base:,} already in the base, {s.not_in_script:,} without a "
         f"{cfg.lang} character, {s.unreachable:,} unreachable by BPE merges)",

@@ -122,7 +122,8 @@ def test_documents_are_accounted_for(expansion):
     result, _, _ = expansion
     c = result.corpus
     assert c.documents == sum(c.by_lang.values()) and c.quarantined == 0
-    assert c.train_documents + c.heldout_documents["zh"] == c.by_lang["zh"]  # no empty zh documents here
+    assert c.empty_documents == 0
+    assert c.train_documents + c.heldout_documents["zh"] == c.by_lang["zh"]
     assert 0.05 < c.heldout_documents["zh"] / c.by_lang["zh"] < 0.15
 
 
@@ -148,7 +149,7 @@ def test_stage_output_reads_kept_only(tmp_path):
     (stage / "_SUCCESS").touch()
     corpus = Corpus()
     texts = list(training_texts(iter_documents([str(stage)], CFG, corpus), CFG, corpus))
-    assert corpus.documents == corpus.by_lang["zh"] == 300
+    assert corpus.documents == corpus.by_lang["zh"] == 300 and corpus.empty_documents == 0
     assert len(texts) + corpus.heldout_documents["zh"] == 300
 
 
@@ -209,3 +210,14 @@ def test_cli_expands_and_reports(tmp_path, capsys):
     assert main(["tokenizer", "expand", "--input", os.path.join(SAMPLE, "news.jsonl.zst"),
                  "--vocab-size", "6000", "--output", out]) == 2
     assert "exists" in capsys.readouterr().err
+
+
+def test_every_document_is_counted_once():
+    docs = [(f"zh-{i}", "人民日报" if i % 3 else "", "zh") for i in range(300)]
+    docs += [("en-1", "English text", "en"), ("de-1", "Deutsch", "de"), ("x-1", "?", None)]
+    corpus = Corpus()
+    trained = list(training_texts(iter(docs), CFG, corpus))
+    assert corpus.by_lang == {"zh": 300, "en": 1, "de": 1, "unknown": 1}
+    assert corpus.empty_documents == 100
+    assert len(trained) == corpus.train_documents
+    assert corpus.train_documents + corpus.heldout_documents["zh"] + corpus.empty_documents == 300
