@@ -4,11 +4,13 @@ Builds the model from `trainer.config` / `trainer.model`, trains it with `torch.
 on random token batches for `--warmup` untimed and `--steps` timed steps, and reports tokens/s/GPU,
 step time, model TFLOPS and MFU (Megatron's FLOPs formula, `trainer.flops`), peak memory and the loss
 at the first and last step. Each entry of `--runs` is one configuration `attention,micro_batch,mode`
-(mode: eager or compile, the latter compiling each transformer layer); a run that runs out of memory
+(mode: eager; compile, which compiles each transformer layer; loop, the trainer's own step
+`trainer.train.train_step` with FP32 master weights, eager); a run that runs out of memory
 halves its micro batch and tries again. Figures print as they come and go to $OUT/gpu_train.json.
 
     python benchmarks/gpu_train_bench.py --device cuda --model llama-1b            # one H100: ~2-4 min
     python benchmarks/gpu_train_bench.py --device cpu --model tiny --steps 3       # CPU smoke test
+    python benchmarks/gpu_train_bench.py --runs sdpa,4,eager sdpa,4,loop           # the loop's overhead
 
 Measured 2026-11-27 on one NVIDIA H100 80GB HBM3 (SXM), torch 2.11.0+cu130, megatron-core 0.16.1,
 llama-1b (1.100B params), seq 4096, BF16 with FP32 RMSNorm, 10 warm-up + 30 timed steps:
@@ -46,13 +48,13 @@ from trainer.flops import flops_per_iteration, peak_tflops_for  # noqa: E402
 class Run:
     attention: str  # sdpa | local
     micro_batch: int
-    mode: str  # eager | compile
+    mode: str  # eager | compile | loop
 
     @classmethod
     def parse(cls, spec: str) -> "Run":
         attention, mb, mode = spec.split(",")
-        if mode not in ("eager", "compile"):
-            raise ValueError(f"mode must be eager or compile: {spec!r}")
+        if mode not in ("eager", "compile", "loop"):
+            raise ValueError(f"mode must be eager, compile or loop: {spec!r}")
         return cls(attention, int(mb), mode)
 
 
@@ -71,19 +73,22 @@ def train(cfg, run: Run, args) -> dict:
     if run.mode == "compile":
         for layer in model.decoder.layers:  # one compiled graph, reused by every layer
             layer.compile()
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.1,
-                            fused=(device == "cuda"))
     b, s = run.micro_batch, cfg.seq_length
     position_ids = torch.arange(s, device=device).expand(b, s)
     gen = torch.Generator(device=device).manual_seed(args.seed)
+    if run.mode == "loop":
+        step = loop_step(model, b, s, position_ids, gen, args)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.1,
+                                fused=(device == "cuda"))
 
-    def step() -> torch.Tensor:
-        tokens = torch.randint(0, cfg.vocab_size, (b, s + 1), device=device, generator=gen)
-        loss = model(tokens[:, :-1], position_ids, None, labels=tokens[:, 1:]).mean()  # (b, s) -> ()
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        return loss.detach()
+        def step() -> torch.Tensor:
+            tokens = torch.randint(0, cfg.vocab_size, (b, s + 1), device=device, generator=gen)
+            loss = model(tokens[:, :-1], position_ids, None, labels=tokens[:, 1:]).mean()  # (b, s) -> ()
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            return loss.detach()
 
     t0 = time.perf_counter()
     warm_losses = [step() for _ in range(args.warmup)]
@@ -113,8 +118,34 @@ def train(cfg, run: Run, args) -> dict:
         "loss_first_step": round(all_losses[0], 4),
         "loss_last_step": round(all_losses[-1], 4),
     }
-    del model, opt
+    del model, step
     return out
+
+
+def loop_step(model, b: int, s: int, position_ids, gen, args):
+    """One step of the real training loop (`trainer.train.train_step`: token-count-normalized loss,
+    DP all-reduce (a no-op here), FP32 master weights for the BF16 model, TP-aware clipping, the loss
+    guard, fused AdamW over the masters) on random tokens shaped like `trainer.data`'s micro batches."""
+    from trainer.optim import MasterWeights, build_optimizer
+    from trainer.run_config import DataConfig, RunConfig
+    from trainer.stability import LossGuard
+    from trainer.train import train_step
+
+    cfg = RunConfig(device=args.device, data=DataConfig(blends="(random tokens)"))
+    master = MasterWeights(list(model.parameters()))
+    opt = build_optimizer(master, cfg.optimizer)
+    guard = LossGuard(spike_factor=0)  # random tokens: no spikes to judge
+    loss_mask = torch.ones(b, s, device=args.device)
+    steps = [0]
+
+    def step() -> torch.Tensor:
+        tokens = torch.randint(0, model.vocab_size, (b, s + 1), device=args.device, generator=gen)
+        batch = {"tokens": tokens[:, :-1], "labels": tokens[:, 1:], "loss_mask": loss_mask,
+                 "position_ids": position_ids}
+        steps[0] += 1
+        return torch.tensor(train_step(model, master, opt, [batch], args.lr, cfg, guard, steps[0])["loss"])
+
+    return step
 
 
 def free(device: str) -> None:
@@ -154,8 +185,8 @@ def main() -> None:
     p.add_argument("--model", default="llama-1b")
     p.add_argument("--seq-length", type=int, default=None, help="default: the model config's (4096)")
     p.add_argument("--runs", nargs="+", default=None,
-                   help="attention,micro_batch,mode entries; default cuda: sdpa,4,eager sdpa,8,eager "
-                        "sdpa,4,compile local,1,eager; cpu: sdpa,2,eager local,2,eager")
+                   help="attention,micro_batch,mode entries; default cuda: sdpa,4,eager sdpa,4,loop "
+                        "sdpa,8,eager sdpa,4,compile local,1,eager; cpu: sdpa,2,eager sdpa,2,loop local,2,eager")
     p.add_argument("--warmup", type=int, default=None, help="untimed steps (default 10 cuda, 1 cpu)")
     p.add_argument("--steps", type=int, default=30, help="timed steps")
     p.add_argument("--lr", type=float, default=3e-4)
@@ -169,8 +200,8 @@ def main() -> None:
     if args.warmup is None:
         args.warmup = 10 if args.device == "cuda" else 1
     if args.runs is None:
-        args.runs = (["sdpa,4,eager", "sdpa,8,eager", "sdpa,4,compile", "local,1,eager"]
-                     if args.device == "cuda" else ["sdpa,2,eager", "local,2,eager"])
+        args.runs = (["sdpa,4,eager", "sdpa,4,loop", "sdpa,8,eager", "sdpa,4,compile", "local,1,eager"]
+                     if args.device == "cuda" else ["sdpa,2,eager", "sdpa,2,loop", "local,2,eager"])
     runs = [Run.parse(r) for r in args.runs]
     cfg = get_model_config(args.model)
     if args.seq_length:

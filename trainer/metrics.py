@@ -86,3 +86,27 @@ def console_line(m: dict) -> str:
             f"lr {m['lr']:.2e} | {m['throughput/tokens_per_s']:8.0f} tok/s | "
             f"{m['throughput/tflops_per_device']:.3f} TFLOPS | MFU {mfu} | mem {m['memory/gib']:.2f} GiB | "
             f"skipped {m['skipped/total']}{skipped}")
+
+
+def loss_curve(history: list[dict], rows: int = 10, width: int = 40) -> str:
+    """The loss of every k-th step (and the last) as a text chart, bars scaled between the lowest and
+    highest finite loss shown.
+
+    >>> print(loss_curve([{"step": i, "loss": 10.0 - i} for i in range(1, 5)], rows=2, width=6))
+    loss curve (2 steps per row):
+      step      2  loss   8.0000  ######
+      step      4  loss   6.0000  #
+    """
+    if not history:
+        return "loss curve: no steps"
+    every = max(1, len(history) // rows)
+    shown = history[every - 1::every]
+    if shown[-1] is not history[-1]:
+        shown.append(history[-1])
+    finite = [m["loss"] for m in shown if math.isfinite(m["loss"])] or [0.0]
+    low, high = min(finite), max(finite)
+    lines = [f"loss curve ({every} step{'s' if every > 1 else ''} per row):"]
+    for m in shown:
+        bar = 1 + round((width - 1) * (m["loss"] - low) / (high - low)) if high > low and math.isfinite(m["loss"]) else 1
+        lines.append(f"  step {m['step']:6d}  loss {m['loss']:8.4f}  {'#' * bar}")
+    return "\n".join(lines)

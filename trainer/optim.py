@@ -112,5 +112,6 @@ class MasterWeights:
 
 def build_optimizer(master: MasterWeights, cfg) -> torch.optim.AdamW:
     """AdamW over the master parameters; the learning rate is set every step from the schedule."""
+    on_gpu = master.params[0].is_cuda
     return torch.optim.AdamW(master.params, lr=0.0, betas=(cfg.beta1, cfg.beta2),
-                             weight_decay=cfg.weight_decay)
+                             weight_decay=cfg.weight_decay, fused=on_gpu or None)  # one kernel on GPU

@@ -42,7 +42,7 @@ def train(cfg: RunConfig) -> list[dict]:
 
     from trainer.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights
     from trainer.data import Blends, DataPosition, StageData
-    from trainer.metrics import MetricsLogger, peak_tflops
+    from trainer.metrics import MetricsLogger, loss_curve, peak_tflops
     from trainer.model import build_model
     from trainer.optim import MasterWeights, build_optimizer
     from trainer.schedule import lr_at, segments
@@ -116,6 +116,8 @@ def train(cfg: RunConfig) -> list[dict]:
         if stop:
             break
     logger.close()
+    if rank == 0 and history:
+        print(loss_curve(history), flush=True)
     return history
 
 
