@@ -10,16 +10,18 @@ kept representative and the duplicates pointing to it); pairwise precision, reca
 Recall by copy kind counts only (original, copy) pairs; `hard_negatives_merged` counts hard
 negatives put in one cluster with a group they must not join (see `negative_of`).
 
-Methods, threshold 0.8 and 128 permutations unless named otherwise:
-    ziya          `pipelines.dedup.run` on local[2], its defaults (LSH bands x rows by
-                  optimal_param(0.8, 128) = 9 x 13, candidates verified by estimated Jaccard >= 0.8)
-    ziya <b>x<r>  the same job with other bands x rows (a lower LSH threshold, same verification)
-    datasketch    `MinHashLSH(threshold=0.8, num_perm=128)` over `MinHash.bulk` of our shingles:
-                  insert all, query each, union-find the matches (no verification)
+Methods, at the job's default threshold and shingle size (`DedupConfig`: 0.7, 3-grams) and 128
+permutations unless named otherwise:
+    ziya          `pipelines.dedup.run` on local[2], its defaults (LSH bands x rows by optimal_param
+                  with false positives weighted 0.05, candidates verified by estimated Jaccard)
+    ziya <b>x<r>  the same job with other bands x rows (and threshold, when named)
+    datasketch    `MinHashLSH(threshold, num_perm=128)` over `MinHash.bulk` of our shingles:
+                  insert all, query each, union-find the matches (no verification); also at the
+                  customary 0.8 over 5-grams
     datatrove     DataTrove 0.10.1's MinHash pipeline, default config (14 x 8, 64-bit xxhash, its own
                   English word 5-grams), in `.venv-datatrove` (`datatrove_dedup_baseline.py`)
-    oracle        exact Jaccard >= 0.8 of the shingle sets, connected components: the best any
-                  threshold-0.8 MinHash dedup can do on these shingles (no estimator noise)
+    oracle        exact Jaccard >= threshold of the shingle sets, connected components: the best any
+                  MinHash dedup at that threshold can do on these shingles (no estimator noise)
 A sweep of the same chain in-process (numpy signatures, band buckets, verification, union-find;
 the Spark job's logic without Spark) tries bands x rows and thresholds cheaply; the setting it
 picks is then run through the Spark job. Rows named "star" verify only the job's star edges
@@ -165,11 +167,11 @@ def candidate_pairs(keys: np.ndarray, star: bool = False) -> set[tuple[int, int]
     return pairs
 
 
-def oracle(docs: list[dict], sigs: np.ndarray, threshold: float) -> tuple[dict, dict]:
+def oracle(docs: list[dict], sigs: np.ndarray, threshold: float, ngram: int) -> tuple[dict, dict]:
     """Exact Jaccard >= threshold (candidates: 32 x 4 bands, which miss a pair at J = 0.8 with
     probability 5e-8), and the exact Jaccard of every hard negative with its groups."""
     ids = [d["id"] for d in docs]
-    sets = [set(shingles(d["text"], 5)) for d in docs]
+    sets = [set(shingles(d["text"], ngram)) for d in docs]
     jac = {}
     for a, b in candidate_pairs(band_hashes(sigs, 32, 4)):
         u = len(sets[a] | sets[b])
@@ -200,12 +202,12 @@ def model(docs: list[dict], sigs: np.ndarray, bands: int, rows: int, threshold: 
     return cluster_from_edges(ids, ((ids[x], ids[y]) for x, y in pairs))
 
 
-def run_datasketch(docs: list[dict], threshold: float, num_perm: int) -> tuple[dict, float, dict]:
+def run_datasketch(docs: list[dict], threshold: float, num_perm: int, ngram: int) -> tuple[dict, float, dict]:
     from datasketch import MinHash, MinHashLSH
 
     ids = [d["id"] for d in docs]
     t = time.perf_counter()
-    sketches = MinHash.bulk([shingles(d["text"], 5) for d in docs], num_perm=num_perm)
+    sketches = MinHash.bulk([shingles(d["text"], ngram) for d in docs], num_perm=num_perm)
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     for i, m in zip(ids, sketches):
         lsh.insert(i, m)
@@ -271,9 +273,10 @@ def row(name: str, s: dict, wall: float | None) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(ROOT / "benchmarks/data/dedup"))
-    ap.add_argument("--threshold", type=float, default=0.8)
+    ap.add_argument("--threshold", type=float, default=DedupConfig().threshold)
+    ap.add_argument("--ngram", type=int, default=DedupConfig().ngram)
     ap.add_argument("--num-perm", type=int, default=128)
-    ap.add_argument("--spark", nargs="*", default=["default", "20x6", "32x4@0.55"],
+    ap.add_argument("--spark", nargs="*", default=["default", "32x4@0.6"],
                     help="Spark job runs: 'default', BxR (verified at --threshold) or BxR@T (threshold T); none: skip")
     ap.add_argument("--no-datatrove", action="store_true")
     ap.add_argument("--workers", type=int, default=2, help="Spark local[N] and DataTrove workers")
@@ -284,22 +287,27 @@ def main() -> None:
     docs = read_docs(data)
     manifest = json.loads((data / "manifest.json").read_text())
     print(f"{len(docs)} documents, {len({d['group'] for d in docs})} groups, {manifest['text_bytes'] / 1e6:.1f} MB")
-    hasher = MinHasher(num_perm=args.num_perm, seed=1, ngram=5)
+    hasher = MinHasher(num_perm=args.num_perm, seed=1, ngram=args.ngram)
     t = time.perf_counter()
     sigs = hasher.signatures([d["text"] for d in docs])
     sig_s = time.perf_counter() - t
     results, walls = {}, {}
 
     t = time.perf_counter()
-    oracle_clusters, negative_jaccard = oracle(docs, sigs, args.threshold)
+    oracle_clusters, negative_jaccard = oracle(docs, sigs, args.threshold, args.ngram)
     results["oracle (exact J >= %.2g)" % args.threshold] = score(docs, oracle_clusters, oracle_clusters)
     walls["oracle (exact J >= %.2g)" % args.threshold] = None
     print(f"oracle: {time.perf_counter() - t:.1f} s; highest exact Jaccard of a hard negative with its groups: {negative_jaccard}")
 
-    ds_clusters, ds_wall, ds_info = run_datasketch(docs, args.threshold, args.num_perm)
+    ds_clusters, ds_wall, ds_info = run_datasketch(docs, args.threshold, args.num_perm, args.ngram)
     identical = all(np.array_equal(m.hashvalues, s) for m, s in zip(ds_info.pop("signatures"), sigs))
     results["datasketch"], walls["datasketch"] = score(docs, ds_clusters, oracle_clusters), ds_wall
     results["datasketch"]["config"] = {**ds_info, "signatures_identical_to_ours": identical}
+    if (args.threshold, args.ngram) != (0.8, 5):  # the customary setting, for reference
+        ds_clusters, ds_wall, ds_info = run_datasketch(docs, 0.8, args.num_perm, 5)
+        ds_info.pop("signatures")
+        results["datasketch 0.8, 5-grams"], walls["datasketch 0.8, 5-grams"] = score(docs, ds_clusters, oracle_clusters), ds_wall
+        results["datasketch 0.8, 5-grams"]["config"] = ds_info
 
     dt_info = {"skipped": "--no-datatrove"}
     if not args.no_datatrove:
@@ -310,7 +318,7 @@ def main() -> None:
 
     # The job's chain in-process: which bands x rows / threshold reach the target?
     sweep = {}
-    job_default = DedupConfig(threshold=args.threshold, num_perm=args.num_perm).resolved()
+    job_default = DedupConfig(threshold=args.threshold, num_perm=args.num_perm, ngram=args.ngram).resolved()
     default_b, default_r = job_default.bands, job_default.rows  # what `ziya dedup` picks by default
     settings = [(default_b, default_r, args.threshold), (default_b, default_r, None),
                 (16, 8, args.threshold), (20, 6, args.threshold), (25, 5, args.threshold), (32, 4, args.threshold),
@@ -320,7 +328,7 @@ def main() -> None:
         name = f"{b}x{r} verify {th}" if th is not None else f"{b}x{r} no verify"
         sweep[name] = score(docs, model(docs, sigs, b, r, th), oracle_clusters)
         sweep[name]["lsh_threshold_approx"] = round((1 / b) ** (1 / r), 3)
-    for b, r, th in [(default_b, default_r, args.threshold), (20, 6, args.threshold), (32, 4, 0.55)]:
+    for b, r, th in [(default_b, default_r, args.threshold), (20, 6, args.threshold), (32, 4, 0.6), (32, 4, 0.55)]:
         # The job's star edges: a pair is verified only if one of them is its bucket's root.
         name = f"{b}x{r} verify {th} star"
         sweep[name] = score(docs, model(docs, sigs, b, r, th, star=True), oracle_clusters)
@@ -342,6 +350,7 @@ def main() -> None:
                     b, r = map(int, bands.split("x"))
                     th = float(th) if th else args.threshold
                     name, conf = f"ziya {b}x{r} verify {th}", {"bands": b, "rows": r, "threshold": th}
+                conf = {"ngram": args.ngram, "threshold": args.threshold, **conf}
                 clusters, wall, stats = run_spark(spark, data / "docs", Path(work), conf)
                 results[name], walls[name] = score(docs, clusters, oracle_clusters), wall
                 results[name]["config"] = {"threshold": args.threshold, "num_perm": args.num_perm, **conf}
@@ -351,8 +360,8 @@ def main() -> None:
 
     header = (f"{'method':<26} {'prec':>6} {'recall':>6} {'F1':>6} {'F1-e5':>6} {'orcl%':>6}  " + " ".join(f"{k:>6}" for k in COPY_KINDS)
               + "  hard  wall_s")
-    print("\nthreshold %.2g, %d permutations; F1-e5: F1 without the 5%%-edited copies; orcl%%: share of the oracle's"
-          " pairs found;\nrecall by copy kind = (original, copy) pairs found; hard: hard negatives merged" % (args.threshold, args.num_perm))
+    print("\nthreshold %.2g, %d-gram shingles, %d permutations; F1-e5: F1 without the 5%%-edited copies; orcl%%: share of the oracle's"
+          " pairs found;\nrecall by copy kind = (original, copy) pairs found; hard: hard negatives merged" % (args.threshold, args.ngram, args.num_perm))
     print(header)
     for name, s in results.items():
         print(row(name, s, walls.get(name)))
@@ -367,7 +376,7 @@ def main() -> None:
         "data": {"docs": len(docs), "groups": manifest["groups"], "text_mb": round(manifest["text_bytes"] / 1e6, 2),
                  "counts": manifest["counts"], "copy_true_jaccard": manifest["copy_true_jaccard"],
                  "hard_negative_max_true_jaccard": negative_jaccard, "seed": manifest["seed"]},
-        "threshold": args.threshold, "num_perm": args.num_perm,
+        "threshold": args.threshold, "ngram": args.ngram, "num_perm": args.num_perm,
         "results": {name: {**s, "wall_s": None if walls.get(name) is None else round(walls[name], 2)}
                     for name, s in results.items()},
         "sweep_in_process": sweep,

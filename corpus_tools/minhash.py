@@ -19,8 +19,9 @@ text with no tokens gives none (its signature is all 0xFFFFFFFF, as an empty dat
 >>> [s.decode() for s in shingles("用Python编程", ngram=3)]
 ['用 python 编', 'python 编 程']
 
-Signatures are datasketch 2.x's default MinHash (scheme "affine32", hash function
-`sha1_hash32`) bit for bit: the permutations come from ``np.random.RandomState(seed)`` as
+Signatures are datasketch 2.x's MinHash (scheme "affine32") bit for bit, with its default hash
+function `sha1_hash32` (``MinHasher(hash="sha1")``) or with ``hashfunc=murmur3_32``
+(``hash="murmur3"``, what `ziya dedup` uses: hashing is most of a signature's cost). With SHA-1: the permutations come from ``np.random.RandomState(seed)`` as
 datasketch draws them, each shingle's base hash is the first 4 bytes of its SHA-1 (little
 endian), pre-mixed with the MurmurHash3 finalizer, then permuted with ``a * h + b mod 2**32``.
 So a signature can be wrapped in ``datasketch.LeanMinHash(seed=seed, hashvalues=sig,
@@ -213,6 +214,83 @@ def sha1_hash32(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return out
 
 
+_M3_C1, _M3_C2 = 0xCC9E2D51, 0x1B873593
+_M3_SHORT = 60  # longest message the vectorized MurmurHash3 reads through one 64-byte window
+
+
+def murmur3_32(data: bytes, seed: int = 0) -> int:
+    """MurmurHash3_x86_32 of `data` as an unsigned int (= ``mmh3.hash(data, seed, signed=False)``).
+
+    The scalar form: give it to datasketch as ``MinHash(..., hashfunc=murmur3_32)`` to get the
+    signatures of ``MinHasher(hash="murmur3")``; `murmur3_hash32` is the vectorized one.
+
+    >>> murmur3_32(b"hello"), murmur3_32(b"The quick brown fox jumps over the lazy dog")
+    (613153351, 776992547)
+    """
+    mask = 0xFFFFFFFF
+    h, n = seed & mask, len(data)
+    rotl = lambda x, r: ((x << r) | (x >> (32 - r))) & mask  # noqa: E731
+    for i in range(0, n - n % 4, 4):
+        k = rotl(int.from_bytes(data[i : i + 4], "little") * _M3_C1 & mask, 15) * _M3_C2 & mask
+        h = (rotl(h ^ k, 13) * 5 + 0xE6546B64) & mask
+    if n % 4:
+        h ^= rotl(int.from_bytes(data[n - n % 4 :], "little") * _M3_C1 & mask, 15) * _M3_C2 & mask
+    h ^= n
+    h = (h ^ (h >> 16)) * 0x85EBCA6B & mask
+    h = (h ^ (h >> 13)) * 0xC2B2AE35 & mask
+    return h ^ (h >> 16)
+
+
+def murmur3_hash32(buf: bytes, starts: np.ndarray, ends: np.ndarray, seed: int = 0) -> np.ndarray:
+    """`murmur3_32` of each ``buf[starts[i]:ends[i]]``, vectorized over messages.
+
+    About 8x cheaper than `sha1_hash32`: a shingle of three CJK characters (11 bytes) is two
+    4-byte blocks and a tail, a dozen uint32 array operations per block, where SHA-1 always runs
+    80 rounds. Blocks are processed position by position for all messages still that long;
+    messages longer than 60 bytes (rare: long words) go through the scalar form.
+
+    >>> buf = b"hello world " + "你 好 世 界".encode()
+    >>> murmur3_hash32(buf, np.array([0, 6, 12, 0]), np.array([5, 11, 27, 0])).tolist() == [
+    ...     murmur3_32(b"hello"), murmur3_32(b"world"), murmur3_32("你 好 世 界".encode()), murmur3_32(b"")]
+    True
+    """
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    lengths = ends - starts
+    out = np.empty(len(starts), dtype=np.uint32)
+    for i in np.flatnonzero(lengths > _M3_SHORT).tolist():
+        out[i] = murmur3_32(buf[starts[i] : ends[i]], seed)
+    short = np.flatnonzero(lengths <= _M3_SHORT)
+    if not len(short):
+        return out
+    # Longest first, so the messages that still have block j are a prefix of the arrays.
+    order = np.argsort(-lengths[short], kind="stable")
+    short, size = short[order], lengths[short][order]
+    blocks = size >> 2
+    padded = np.frombuffer(buf + bytes(64), dtype=np.uint8)
+    window = np.lib.stride_tricks.sliding_window_view(padded, 64)[starts[short]]  # (n, 64) copy
+    words = window.view("<u4")  # (n, 16): word j of message i
+    h = np.full(len(short), seed, dtype=np.uint32)
+    c1, c2 = np.uint32(_M3_C1), np.uint32(_M3_C2)
+
+    def scramble(k):  # k * c1, rotl 15, * c2
+        k = k * c1
+        return ((k << np.uint32(15)) | (k >> np.uint32(17))) * c2
+
+    with_block = np.bincount(blocks)[::-1].cumsum()[::-1][1:]  # [j]: messages with more than j blocks
+    for j, n in enumerate(with_block.tolist()):
+        x = h[:n] ^ scramble(words[:n, j])
+        h[:n] = ((x << np.uint32(13)) | (x >> np.uint32(19))) * np.uint32(5) + np.uint32(0xE6546B64)
+    # The tail: the word after the full blocks, keeping only the message's bytes (scramble(0) == 0).
+    tail = words[np.arange(len(short)), blocks] & ((np.uint32(1) << (8 * (size & 3)).astype(np.uint32)) - np.uint32(1))
+    h ^= scramble(tail)
+    h ^= size.astype(np.uint32)
+    out[short] = _fmix32(h)
+    return out
+
+
+HASHES = {"sha1": sha1_hash32, "murmur3": murmur3_hash32}  # base hash of a shingle, by name
+
+
 def _fmix32(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 32-bit finalizer, as datasketch's affine schemes pre-mix the base hash."""
     h = h ^ (h >> np.uint32(16))
@@ -235,12 +313,20 @@ class MinHasher:
     num_perm: int = 128
     seed: int = 1
     ngram: int = 5
+    hash: str = "sha1"  # base hash of a shingle: "sha1" (datasketch's default) or "murmur3" (~8x faster)
 
     def __post_init__(self):
         if not 1 <= self.num_perm <= 1 << 32:
             raise ValueError(f"num_perm must be in [1, 2**32], got {self.num_perm}")
+        if self.hash not in HASHES:
+            raise ValueError(f"hash must be one of {sorted(HASHES)}, got {self.hash!r}")
         if self.ngram < 1:
             raise ValueError(f"ngram must be positive, got {self.ngram}")
+
+    @property
+    def hashfunc(self):
+        """The scalar base hash to give ``datasketch.MinHash(hashfunc=...)`` for identical signatures."""
+        return murmur3_32 if self.hash == "murmur3" else (lambda b: int.from_bytes(_SHA1(b).digest()[:4], "little"))
 
     @cached_property
     def permutations(self) -> tuple[np.ndarray, np.ndarray]:
@@ -283,7 +369,7 @@ class MinHasher:
             hi = min(lo + _BLOCK_SHINGLES, len(starts))
             # Duplicate shingles are hashed too: that costs less than finding them, and min()
             # does not mind.
-            base = _fmix32(sha1_hash32(buf, starts[lo:hi], ends[lo:hi]))
+            base = _fmix32(HASHES[self.hash](buf, starts[lo:hi], ends[lo:hi]))
             # (num_perm, shingles): each permutation's values are contiguous, so the segmented
             # min per text runs along rows (7x faster than the (shingles, num_perm) layout).
             permuted = np.multiply.outer(a, base)  # uint32 arithmetic wraps: mod 2**32

@@ -17,7 +17,16 @@ import zstandard
 from datasketch.lsh import _optimal_param
 
 import corpus_tools.minhash as minhash
-from corpus_tools.minhash import MinHasher, band_hashes, estimated_jaccard, optimal_param, sha1_hash32, shingles
+from corpus_tools.minhash import (
+    MinHasher,
+    band_hashes,
+    estimated_jaccard,
+    murmur3_32,
+    murmur3_hash32,
+    optimal_param,
+    sha1_hash32,
+    shingles,
+)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -161,6 +170,48 @@ def test_sha1_hash32_matches_hashlib_around_the_block_boundary():
     want = [struct.unpack("<I", hashlib.sha1(buf[s : s + n]).digest()[:4])[0] for s, n in zip(starts, lengths)]
     assert got.tolist() == want
     assert sha1_hash32(buf, np.array([], dtype=np.int64), np.array([], dtype=np.int64)).shape == (0,)
+
+
+# MurmurHash3_x86_32 reference values (as `mmh3.hash(data, seed, signed=False)` gives them).
+MURMUR3_VECTORS = [(b"", 0, 0), (b"", 1, 1364076727), (b"a", 0, 1009084850), (b"ab", 0, 2613040991),
+                   (b"abc", 0, 3017643002), (b"abcd", 0, 1139631978), (b"hello", 0, 613153351),
+                   (b"hello", 1, 3142237357), (b"The quick brown fox jumps over the lazy dog", 0, 776992547),
+                   ("中 国 人".encode(), 0, 2432613480)]
+
+
+@pytest.mark.parametrize("data,seed,want", MURMUR3_VECTORS)
+def test_murmur3_32_matches_reference_values(data, seed, want):
+    assert murmur3_32(data, seed) == want
+
+
+def test_murmur3_hash32_equals_the_scalar_form_for_every_length():
+    rng = np.random.default_rng(1)
+    buf = rng.integers(0, 256, 4000, dtype=np.uint8).tobytes()
+    lengths = np.concatenate([np.arange(0, 130), rng.integers(0, 12, 500)])  # > 60 bytes: scalar path
+    starts = rng.integers(0, len(buf) - 130, len(lengths))
+    for seed in (0, 7):
+        got = murmur3_hash32(buf, starts, starts + lengths, seed)
+        assert got.tolist() == [murmur3_32(buf[s : s + n], seed) for s, n in zip(starts, lengths)]
+    assert murmur3_hash32(buf, np.array([], dtype=np.int64), np.array([], dtype=np.int64)).shape == (0,)
+
+
+@pytest.mark.parametrize("ngram", [1, 3, 5])
+def test_murmur3_signatures_equal_datasketch_with_the_same_hashfunc(ngram):
+    hasher = MinHasher(ngram=ngram, hash="murmur3")
+    texts = [ENGLISH, CHINESE, MIXED, *EMPTYISH, *sample_texts(60)]
+    want = []
+    for text in texts:
+        m = datasketch.MinHash(num_perm=128, seed=1, hashfunc=hasher.hashfunc)
+        for s in shingles(text, ngram):
+            m.update(s)
+        want.append(m.hashvalues)
+    assert np.array_equal(hasher.signatures(texts), np.array(want))
+    assert not np.array_equal(hasher.signature(ENGLISH), MinHasher(ngram=ngram).signature(ENGLISH))
+
+
+def test_minhasher_rejects_an_unknown_hash():
+    with pytest.raises(ValueError, match="hash must be one of"):
+        MinHasher(hash="md5")
 
 
 # --- datasketch LSH takes our signatures ------------------------------------------------------
