@@ -95,6 +95,8 @@ def train(cfg: RunConfig) -> list[dict]:
                            peak=peak_tflops(cfg.device, cfg.metrics.peak_tflops),
                            log_interval=cfg.metrics.log_interval)
 
+    if step >= total_steps:
+        _log(rank, f"nothing to do: the run is at step {step} of {total_steps}")
     history = []
     while step < total_steps:
         t0 = time.perf_counter()
