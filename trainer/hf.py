@@ -248,11 +248,11 @@ def megatron_state_to_hf(shards: list[Mapping], cfg: ModelConfig, vocab_size: Op
     _check_tp(cfg, tp_size)
     vocab_size = vocab_size or cfg.vocab_size
 
-    def rows(key):
-        return torch.cat([s[key] for s in shards], dim=0)
+    def rows(key):  # one shard (an export at TP=1): its own tensor, no copy
+        return torch.cat([s[key] for s in shards], dim=0) if tp_size > 1 else shards[0][key]
 
     def cols(key):
-        return torch.cat([s[key] for s in shards], dim=1)
+        return torch.cat([s[key] for s in shards], dim=1) if tp_size > 1 else shards[0][key]
 
     out = {"model.embed_tokens.weight": rows("embedding.word_embeddings.weight")[:vocab_size]}
     for i in range(cfg.num_layers):
@@ -447,8 +447,10 @@ def export_hf(checkpoint: str | Path, output: str | Path, *, dtype: Optional[str
     if not 0 < vocab_size <= cfg.vocab_size:
         raise ConversionError(f"vocab_size {vocab_size} must be in 1..{cfg.vocab_size} (the model's rows)")
     params = {k: v for k, v in model.state_dict().items() if not k.endswith("_extra_state")}
-    hf_state = megatron_state_to_hf([params], cfg, vocab_size)
-    hf_state = {k: v.to(DTYPES[dtype]) for k, v in hf_state.items()}
+    hf_state = megatron_state_to_hf([params], cfg, vocab_size)  # mostly views of the model's weights
+    del model, params
+    for key in hf_state:  # one tensor at a time, so each FP32 weight is freed as its cast is made
+        hf_state[key] = hf_state[key].to(DTYPES[dtype])
     output.mkdir(parents=True, exist_ok=True)
     files = save_safetensors(hf_state, output, max_shard_bytes)
     hf_config = {**imported.get("config", {}), **model_config_to_hf_config(cfg, vocab_size=vocab_size, dtype=dtype)}
