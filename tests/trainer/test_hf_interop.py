@@ -8,6 +8,13 @@ import json
 import pytest
 
 torch = pytest.importorskip("torch")
+pytestmark = [  # megatron-core's own notices: no Apex/TE (expected here), deprecations inside it
+    pytest.mark.filterwarnings("ignore::UserWarning:megatron"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:megatron"),
+    # torch.distributed.checkpoint's, reached through dist_checkpointing's load
+    pytest.mark.filterwarnings("ignore:Please use DTensor instead:FutureWarning"),
+    pytest.mark.filterwarnings("ignore:`load_state_dict` is deprecated:FutureWarning"),
+]
 
 from trainer.config import ModelConfig  # noqa: E402
 from trainer.hf import (  # noqa: E402
@@ -180,12 +187,6 @@ def tp1_checkpoint(hf_dir, tmp_path_factory, mcore_cpu):
     out = tmp_path_factory.mktemp("ckpt") / "tp1"
     import_hf(hf_dir, out)
     return out
-
-
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::UserWarning:megatron"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:megatron"),
-]
 
 
 def test_import_writes_a_step0_checkpoint_in_the_trainers_layout(tp1_checkpoint):
