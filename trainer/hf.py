@@ -453,11 +453,19 @@ def export_hf(checkpoint: str | Path, output: str | Path, *, dtype: Optional[str
         hf_state[key] = hf_state[key].to(DTYPES[dtype])
     output.mkdir(parents=True, exist_ok=True)
     files = save_safetensors(hf_state, output, max_shard_bytes)
-    hf_config = {**imported.get("config", {}), **model_config_to_hf_config(cfg, vocab_size=vocab_size, dtype=dtype)}
-    hf_config.pop("rope_parameters", None)  # written as rope_theta above
-    hf_config.pop("dtype", None)
-    (output / "config.json").write_text(json.dumps(hf_config, indent=2) + "\n")
+    config = _export_config(cfg, imported.get("config", {}), vocab_size, dtype)
+    (output / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     return files + _copy_tokenizer_files(imported.get("source"), output)
+
+
+def _export_config(cfg: ModelConfig, source: dict, vocab_size: int, dtype: str) -> dict:
+    """config.json: the imported one (token ids, ...) updated with the architecture as trained."""
+    config = {**source, **model_config_to_hf_config(cfg, vocab_size=vocab_size, dtype=dtype)}
+    # training at a shorter sequence length does not shorten the imported model's context
+    config["max_position_embeddings"] = max(cfg.seq_length, source.get("max_position_embeddings", 0))
+    config.pop("rope_parameters", None)  # written as rope_theta
+    config.pop("dtype", None)  # written as torch_dtype
+    return config
 
 
 TOKENIZER_FILES = ("tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",

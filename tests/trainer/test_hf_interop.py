@@ -246,6 +246,34 @@ def test_bf16_sharded_checkpoint_round_trips_bit_exact(tmp_path, mcore_cpu):
     assert json.loads((tmp_path / "out" / "config.json").read_text())["torch_dtype"] == "bfloat16"
 
 
+def test_export_of_a_training_checkpoint(tmp_path, mcore_cpu):
+    """A checkpoint the trainer wrote (named config, no HF record): all rows by default, --vocab-size
+    trims padding; transformers' logits equal the megatron model's."""
+    from megatron.core import dist_checkpointing
+    from transformers import LlamaForCausalLM
+
+    from trainer.config import get_model_config
+    from trainer.hf import export_hf
+    from trainer.model import build_model
+
+    torch.manual_seed(3)
+    model = build_model(get_model_config("tiny"), device="cpu").eval()  # vocabulary 1024
+    ckpt = tmp_path / "run" / "step-0000007"
+    (ckpt / "model").mkdir(parents=True)
+    dist_checkpointing.save(model.sharded_state_dict(), str(ckpt / "model"))
+    (ckpt / "state.json").write_text(json.dumps({"step": 7, "config": {"model": "tiny"}}))
+    (tmp_path / "run" / "latest").write_text("step-0000007\n")
+
+    assert export_hf(tmp_path / "run", tmp_path / "all") == ["model.safetensors"]
+    assert read_safetensors(tmp_path / "all")["lm_head.weight"].shape == (1024, 64)
+    export_hf(tmp_path / "run", tmp_path / "trimmed", vocab_size=1000)
+    hf = LlamaForCausalLM.from_pretrained(tmp_path / "trimmed", attn_implementation="eager").eval()
+    assert hf.config.vocab_size == 1000 and hf.config.max_position_embeddings == 64
+    ids = token_ids(vocab=1000)
+    with torch.no_grad():
+        torch.testing.assert_close(hf(ids).logits, megatron_logits(model, ids)[..., :1000], atol=1e-4, rtol=0)
+
+
 def test_import_refuses_a_non_empty_output(hf_dir, tp1_checkpoint):
     from trainer.hf import import_hf
 
