@@ -1,8 +1,9 @@
 """Checkpoints: DIR/step-NNNNNNN/ holds
 - model/: megatron-core `dist_checkpointing` (sharded; reshards across TP sizes),
-- optimizer/rank-NNNNN.pt: each rank's `{"optimizer": AdamW.state_dict(), "master": [FP32 master
-  weights]}` via torch.save ("master" is empty for an FP32 model). Plain AdamW keys its state by
-  parameter index and holds this rank's shard of each moment, so it resumes at the same TP size only;
+- optimizer/tp-rank-NNN.pt: per tensor-parallel rank, `{"optimizer": AdamW.state_dict(), "master":
+  [FP32 master weights]}` via torch.save ("master" is empty for an FP32 model), written by data-parallel
+  rank 0 (DP replicas hold identical states). Plain AdamW keys its state by parameter index and holds
+  this TP rank's shard of each moment, so a run resumes at the same TP size only, at any DP size;
   megatron's sharded optimizer state is built for its own DistributedOptimizer stack, which needs CUDA.
 - state.json: the step, the data position (stage index, samples consumed in the stage), the loss
   guard's state and the run's config.
@@ -40,7 +41,7 @@ def write_atomically(path: Path, text: str) -> None:
 def save_checkpoint(root: str, step: int, state: dict, model, opt, master=None) -> Path:
     """Write DIR/step-N atomically (see the module docstring) and point DIR/latest at it. `state` is
     the JSON-able run state (step, data position, ...); collective: every rank calls it."""
-    from megatron.core import dist_checkpointing
+    from megatron.core import dist_checkpointing, parallel_state
 
     rank = torch.distributed.get_rank()
     root_path = Path(root)
@@ -51,8 +52,9 @@ def save_checkpoint(root: str, step: int, state: dict, model, opt, master=None) 
         (tmp / "optimizer").mkdir()
     torch.distributed.barrier()
     dist_checkpointing.save(model.sharded_state_dict(), str(tmp / "model"))
-    torch.save({"optimizer": opt.state_dict(), "master": master.state_dict() if master else []},
-               tmp / "optimizer" / f"rank-{rank:05d}.pt")
+    if parallel_state.get_data_parallel_rank() == 0:
+        torch.save({"optimizer": opt.state_dict(), "master": master.state_dict() if master else []},
+                   optimizer_file(tmp))
     if rank == 0:
         write_atomically(tmp / "state.json", json.dumps({"step": step, **state}, indent=2))
     torch.distributed.barrier()  # every rank's files are in place
@@ -63,6 +65,13 @@ def save_checkpoint(root: str, step: int, state: dict, model, opt, master=None) 
         write_atomically(root_path / "latest", final.name + "\n")
     torch.distributed.barrier()
     return final
+
+
+def optimizer_file(checkpoint: Path) -> Path:
+    """This process's optimizer file: the one of its tensor-parallel rank."""
+    from megatron.core import parallel_state
+
+    return checkpoint / "optimizer" / f"tp-rank-{parallel_state.get_tensor_model_parallel_rank():03d}.pt"
 
 
 def latest_checkpoint(root: str) -> Optional[Path]:
@@ -88,14 +97,13 @@ def load_model_weights(path: Path, model) -> None:
 
 def load_checkpoint(path: Path, model, opt, master=None) -> dict:
     """Load model, optimizer and master weights in place; return the saved run state."""
-    rank = torch.distributed.get_rank()
     state = json.loads((path / "state.json").read_text())
     load_model_weights(path, model)
-    opt_file = path / "optimizer" / f"rank-{rank:05d}.pt"
+    opt_file = optimizer_file(path)
     if not opt_file.exists():
         tp = state.get("config", {}).get("parallel", {}).get("tp", "?")
-        raise FileNotFoundError(f"{opt_file}: optimizer state is saved per rank; resume with the "
-                                f"TP x DP layout it was saved with (tp={tp}), or use it as init_from")
+        raise FileNotFoundError(f"{opt_file}: optimizer state is saved per TP rank; resume at the TP "
+                                f"size it was saved with (tp={tp}), or use the checkpoint as init_from")
     saved = torch.load(opt_file, weights_only=True)
     opt.load_state_dict(saved["optimizer"])
     if master is not None and saved["master"]:

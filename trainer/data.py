@@ -93,8 +93,7 @@ def build_stage_dataset(stage: Stage, stage_index: int, *, num_samples: int, seq
     """The stage's blended dataset with at least `num_samples` samples of seq_length + 1 tokens.
 
     Rank 0 builds the shuffle indices into `cache_dir` first, the other ranks then load them
-    (megatron-core's builder synchronizes); the directory must be shared by the ranks of a node
-    (multi-node: one per node is fine, the indices are deterministic)."""
+    (megatron-core's builder synchronizes), so every rank, on every node, must see the directory."""
     from megatron.core.datasets.blended_megatron_dataset_builder import BlendedMegatronDatasetBuilder
     from megatron.core.datasets.gpt_dataset import GPTDataset, GPTDatasetConfig
 

@@ -1,7 +1,7 @@
 """The training loop on real-text shards (data/sample tokenized with the default tokenizer, written with
 megatron-core's IndexedDatasetBuilder) in two stages of 3 steps each ("general": news + docs, then
 "code" with lr_rewarm): the loss falls, stages switch to the new blend at their budget, a run stopped
-and resumed (also across the stage change, also in new processes at DP=2) sees the same samples and
+and resumed (also across the stage change, also in new processes at DP=2, and at DP=1 from a DP=2 checkpoint) sees the same samples and
 losses as the uninterrupted one, DP=2 and TP=2 (`ziya train --nproc 2`) match DP=1, NaN and spike
 steps skip their update, metrics are written, `init_from` takes weights only, BF16 runs with FP32
 master weights.
@@ -104,8 +104,8 @@ def test_dp2_matches_dp1_and_resumes_in_new_processes(reference, blends, tmp_pat
     ziya_train(overrides(blends, tmp_path, "checkpoint.exit_after_steps=2"), nproc=2)  # "killed" after step 2
     state = json.loads((tmp_path / "checkpoints" / "step-0000002" / "state.json").read_text())
     assert state["data"] == {"stage": 0, "samples": 2 * GLOBAL}
-    assert sorted(p.name for p in (tmp_path / "checkpoints" / "step-0000002" / "optimizer").iterdir()) == \
-        ["rank-00000.pt", "rank-00001.pt"]
+    assert [p.name for p in (tmp_path / "checkpoints" / "step-0000002" / "optimizer").iterdir()] == \
+        ["tp-rank-000.pt"]  # one per TP rank: DP replicas hold the same optimizer state
     proc = ziya_train(overrides(blends, tmp_path), nproc=2)
     assert "tp=1 dp=2 accumulation=1" in proc.stdout
     dp2 = read_metrics(tmp_path)
@@ -113,6 +113,13 @@ def test_dp2_matches_dp1_and_resumes_in_new_processes(reference, blends, tmp_pat
     assert [m["batch_hash"] for m in dp2] == [m["batch_hash"] for m in metrics]  # same samples, same order
     assert [m["loss"] for m in dp2] == pytest.approx([m["loss"] for m in metrics], abs=1e-4, rel=0)
     assert [m["grad_norm"] for m in dp2] == pytest.approx([m["grad_norm"] for m in metrics], rel=1e-4)
+
+    # the DP=2 checkpoint of step 2 resumes at DP=1 (here, in this process)
+    shutil.copytree(tmp_path / "checkpoints" / "step-0000002", tmp_path / "dp1" / "checkpoints" / "step-0000002")
+    dp1 = run_here(blends, tmp_path / "dp1")
+    assert [m["step"] for m in dp1] == [3, 4, 5, 6]
+    assert [m["batch_hash"] for m in dp1] == [m["batch_hash"] for m in metrics[2:]]
+    assert [m["loss"] for m in dp1] == pytest.approx([m["loss"] for m in metrics[2:]], abs=1e-4, rel=0)
 
 
 def test_ziya_train_tp2_matches_tp1(reference, blends, tmp_path):
@@ -146,7 +153,7 @@ def test_nan_and_spike_steps_skip_their_update(blends, tmp_path):
     assert [m["skipped"] for m in metrics] == [None, "nonfinite", None, None, "loss_spike", None]
     assert [m["skipped/total"] for m in metrics] == [0, 1, 1, 1, 2, 2]
     assert all(torch.isfinite(torch.tensor(m["loss"])) for i, m in enumerate(metrics) if i != 1)
-    saved = torch.load(tmp_path / "checkpoints" / "step-0000006" / "optimizer" / "rank-00000.pt", weights_only=True)
+    saved = torch.load(tmp_path / "checkpoints" / "step-0000006" / "optimizer" / "tp-rank-000.pt", weights_only=True)
     assert {int(s["step"]) for s in saved["optimizer"]["state"].values()} == {4}  # 6 steps, 2 updates skipped
     state = json.loads((tmp_path / "checkpoints" / "step-0000006" / "state.json").read_text())
     assert state["stability"]["skipped"] == {"nonfinite": 1, "loss_spike": 1}
@@ -162,7 +169,7 @@ def test_init_from_takes_model_weights_only(reference, blends, tmp_path):
     assert started[0]["batch_hash"] == metrics[0]["batch_hash"]  # data from the start
     assert started[0]["lr"] == metrics[0]["lr"]  # schedule from the start
     assert started[0]["loss"] < metrics[0]["loss"] - 0.5  # but trained weights
-    saved = torch.load(run / "checkpoints" / "step-0000001" / "optimizer" / "rank-00000.pt", weights_only=True)
+    saved = torch.load(run / "checkpoints" / "step-0000001" / "optimizer" / "tp-rank-000.pt", weights_only=True)
     assert {int(s["step"]) for s in saved["optimizer"]["state"].values()} == {1}  # a fresh optimizer
 
 
@@ -170,5 +177,5 @@ def test_bf16_trains_with_fp32_master_weights(blends, tmp_path):
     metrics = run_here(blends, tmp_path, "precision='bf16'", "checkpoint.exit_after_steps=3")
     losses = [m["loss"] for m in metrics]
     assert all(torch.isfinite(torch.tensor(losses))) and losses[-1] < losses[0], losses
-    saved = torch.load(tmp_path / "checkpoints" / "step-0000003" / "optimizer" / "rank-00000.pt", weights_only=True)
+    saved = torch.load(tmp_path / "checkpoints" / "step-0000003" / "optimizer" / "tp-rank-000.pt", weights_only=True)
     assert saved["master"] and all(t.dtype == torch.float32 for t in saved["master"])
