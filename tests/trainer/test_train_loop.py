@@ -1,10 +1,10 @@
 """The training loop on real-text shards (data/sample tokenized with the default tokenizer, written with
-megatron-core's IndexedDatasetBuilder) in two stages of 3 steps each ("general": news + docs, then
-"code" with lr_rewarm): the loss falls, stages switch to the new blend at their budget, a run stopped
-and resumed (also across the stage change, also in new processes at DP=2, and at DP=1 from a DP=2 checkpoint) sees the same samples and
-losses as the uninterrupted one, DP=2 and TP=2 (`ziya train --nproc 2`) match DP=1, NaN and spike
-steps skip their update, metrics are written, `init_from` takes weights only, BF16 runs with FP32
-master weights.
+megatron-core's IndexedDatasetBuilder) in two stages of 3 steps each ("general": news + docs, then "code"
+with lr_rewarm): the loss falls, stages switch to the new blend at their budget, a run stopped and
+resumed (also across the stage change, also in new processes at DP=2, and at DP=1 from a DP=2 checkpoint)
+sees the same samples and losses as the uninterrupted one, DP=2 and TP=2 (`ziya train --nproc 2`) match
+DP=1, NaN and spike steps skip their update, metrics are written, `init_from` takes weights only, BF16
+runs with FP32 master weights.
 
 The reference run and most checks run in this process (the session's world of one); three torchrun
 launches cover DP=2 (stopped after step 2, then resumed) and TP=2.
