@@ -177,3 +177,25 @@ def test_ziya_train_refuses_a_bad_layout_before_starting(tmp_path, capsys):
     assert "global_batch_size 16" in capsys.readouterr().err
     assert main(["train", "--config", str(DEMO_CONFIG), "--set", "data.blends=/nowhere.json"]) == 2
     assert "cannot read blends file" in capsys.readouterr().err
+
+
+def test_metrics_throughput_tflops_and_mfu_from_a_configured_peak(tmp_path, capsys):
+    from trainer.config import get_model_config
+    from trainer.flops import flops_per_iteration
+    from trainer.metrics import MetricsLogger
+
+    cfg = get_model_config("tiny")
+    kw = dict(model_cfg=cfg, global_batch=8, seq_length=64, world_size=2, device="cpu", peak=0.5)
+    step = {"step": 1, "stage": "general", "loss": 7.0, "grad_norm": 0.5, "lr": 1e-3, "skipped": None,
+            "skipped/total": 0}
+    MetricsLogger(str(tmp_path / "other"), rank=1, **kw).log(step, step_time=2.0)
+    assert not (tmp_path / "other").exists()  # only rank 0 writes
+    logger = MetricsLogger(str(tmp_path), rank=0, **kw)
+    m = logger.log(step, step_time=2.0)
+    logger.close()
+    tflops = flops_per_iteration(cfg, 8, 64) / 2.0 / 2 / 1e12  # per device: the job's FLOPs over 2 devices
+    assert m["throughput/tokens_per_s"] == 8 * 64 / 2.0
+    assert m["throughput/tflops_per_device"] == pytest.approx(tflops)
+    assert m["mfu"] == pytest.approx(tflops / 0.5)
+    assert json.loads((tmp_path / "metrics.jsonl").read_text()) == m
+    assert f"MFU {tflops / 0.5:.1%}" in capsys.readouterr().out
