@@ -104,7 +104,7 @@ def load_checkpoint(path: Path, model, opt, master=None) -> dict:
         tp = state.get("config", {}).get("parallel", {}).get("tp", "?")
         raise FileNotFoundError(f"{opt_file}: optimizer state is saved per TP rank; resume at the TP "
                                 f"size it was saved with (tp={tp}), or use the checkpoint as init_from")
-    saved = torch.load(opt_file, weights_only=True)
+    saved = torch.load(opt_file, weights_only=True, map_location="cpu")  # saved by another GPU perhaps
     opt.load_state_dict(saved["optimizer"])
     if master is not None and saved["master"]:
         master.load_state_dict(saved["master"])
