@@ -10,10 +10,11 @@ Phases, each a function over DataFrames:
              does (bad records go to quarantine/)
   tokenize   one pass over the text (mapInArrow): batched SentencePiece, EOS appended to every
              document, the ids as one binary column (uint16 or int32); persisted on disk
-  count      documents, empty documents and tokens per source, ids checked unique (one aggregation)
+  count      documents, empty documents and tokens per source (one aggregation)
   assign     shard boundaries: per source, documents in id order; a document whose first token
              falls at offset o of its source goes to shard o // shard_tokens (a running sum over
-             the small (source, id, tokens) rows); each shard's first id comes back to the driver
+             the small (source, id, tokens) rows, which also checks ids are unique within a
+             source); each shard's first id comes back to the driver
   write      documents shuffled to their (source, shard), sorted by id, each shard streamed to
              PREFIX.bin/.idx by one task (corpus_tools.shards.ShardWriter)
   manifest   manifest.json (every shard with its counts, sizes and sha256; totals per source; the
@@ -99,17 +100,12 @@ def tokenized_batches(tok: Tokenizer, batch, encode_threads: int):
 # ---------------------------------------------------------------- count and assign
 
 def count_per_source(tok) -> dict[str, dict]:
-    """{source: {documents, empty, tokens}} in one aggregation, which also computes the persisted
-    tokens; a second, cheap one only when ids repeat (then the job stops: order would be ambiguous)."""
+    """{source: {documents, empty, tokens}} in one aggregation, which also computes the persisted tokens."""
     from pyspark.sql import functions as F
 
     rows = tok.groupBy("source").agg(
         F.count(F.lit(1)).alias("documents"), F.sum((F.col("n_tokens") == 0).cast("long")).alias("empty"),
-        F.sum("n_tokens").alias("tokens"), F.countDistinct("id").alias("ids")).collect()
-    repeated = [r.source for r in rows if r.ids != r.documents]
-    if repeated:
-        dup = tok.groupBy("id").count().where(F.col("count") > 1).limit(3).collect()
-        raise ValueError(f"document ids must be unique (sources {repeated}); repeated: {[(r.id, r['count']) for r in dup]}")
+        F.sum("n_tokens").alias("tokens")).collect()
     return {r.source: {"documents": r.documents, "empty": r.empty, "tokens": r.tokens or 0} for r in rows}
 
 
@@ -119,16 +115,24 @@ def assign_shards(tok, shard_tokens: int) -> list[dict]:
     A document whose first token lies at offset o within its source (documents in id order)
     belongs to shard key o // shard_tokens: boundaries depend on the data only. The running
     sum is a window over one partition per source, but over rows of (source, id, n_tokens)
-    only, which Spark spills to disk when a source is large."""
+    only, which Spark spills to disk when a source is large. The same pass finds ids repeated
+    within a source, which would make the order (and so the shards) ambiguous: the job stops."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    order = Window.partitionBy("source").orderBy("id").rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    order = Window.partitionBy("source").orderBy("id")
+    running = order.rowsBetween(Window.unboundedPreceding, Window.currentRow)
     placed = (tok.where(F.col("n_tokens") > 0).select("source", "id", "n_tokens")
-              .withColumn("key", F.floor((F.sum("n_tokens").over(order) - F.col("n_tokens")) / shard_tokens)))
+              .withColumn("key", F.floor((F.sum("n_tokens").over(running) - F.col("n_tokens")) / shard_tokens))
+              .withColumn("repeated", (F.lag("id").over(order) == F.col("id")).cast("long")))
     rows = placed.groupBy("source", "key").agg(
-        F.min("id").alias("first_id"), F.count(F.lit(1)).alias("documents"), F.sum("n_tokens").alias("tokens")).collect()
-    return sorted((r.asDict() for r in rows), key=lambda r: (r["source"], r["key"]))
+        F.min("id").alias("first_id"), F.count(F.lit(1)).alias("documents"), F.sum("n_tokens").alias("tokens"),
+        F.sum("repeated").alias("repeated")).collect()
+    repeated = sorted({r.source for r in rows if r.repeated})
+    if repeated:
+        raise ValueError(f"document ids must be unique within a source; sources with repeated ids: {repeated}")
+    return sorted(({k: v for k, v in r.asDict().items() if k != "repeated"} for r in rows),
+                  key=lambda r: (r["source"], r["key"]))
 
 
 def name_shards(shards: list[dict]) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pyarrow as pa
@@ -135,32 +136,62 @@ def write_jsonl(path, lines: list[str]) -> None:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
-def test_bad_input_is_accounted_for_and_long_documents_fill_their_own_shard(spark, tmp_path, tok):
-    long_text = " ".join(f"word{i}" for i in range(200))  # far more than shard_tokens
-    raw = tmp_path / "raw"
-    raw.mkdir()
+LONG_TEXT = " ".join(f"word{i}" for i in range(200))  # far more tokens than shard_tokens below
+
+
+@pytest.fixture(scope="module")
+def raw_pack(spark, tmp_path_factory):
+    """A pack of raw JSON lines with bad records, empty and over-long documents: (input, output, stats)."""
+    raw = tmp_path_factory.mktemp("raw")
     write_jsonl(raw / "mixed.jsonl", [
         json.dumps({"id": "a", "text": "第一篇文章。", "source": "s"}),
         json.dumps({"id": "b", "text": "", "source": "s"}),
         json.dumps({"id": "c", "text": "  \n\t ", "source": "s"}),
-        json.dumps({"id": "d", "text": long_text, "source": "s"}),
+        json.dumps({"id": "d", "text": LONG_TEXT, "source": "s"}),
         json.dumps({"id": "e", "text": "short one", "source": "s"}),
         json.dumps({"id": "f", "title": "no text field", "source": "s"}),
         '{"id": "g", "text": "broken json',
         json.dumps({"id": "h", "text": "another source"}),  # no source field: the file name
     ])
-    out = str(tmp_path / "pack")
-    stats = pack.run(spark, [str(raw)], out, PackConfig(shard_tokens=20))
+    out = str(tmp_path_factory.mktemp("raw_pack") / "pack")
+    return str(raw), out, pack.run(spark, [str(raw)], out, PackConfig(shard_tokens=20))
+
+
+def test_bad_input_is_accounted_for_and_long_documents_fill_their_own_shard(raw_pack, tok):
+    _, out, stats = raw_pack
     assert (stats["input"], stats["packed"], stats["dropped"], stats["quarantined"]) == (8, 4, {"empty": 2}, 2)
     assert stats["per_source"]["s"]["empty"] == 2
     manifest = manifest_of(out)
     shards = [(s["prefix"], s["documents"]) for s in manifest["shards"]]
     # source s in id order: a (short) starts shard 0; d starts in it and overruns; e starts past 20 tokens
-    long_tokens = len(tok.encode_batch([long_text])[0]) + 1
     assert shards == [("shards/mixed-00000", 1), ("shards/s-00000", 2), ("shards/s-00001", 1)]
+    long_tokens = len(tok.encode_batch([LONG_TEXT])[0]) + 1
     assert manifest["shards"][1]["tokens"] == len(tok.encode_batch(["第一篇文章。"])[0]) + 1 + long_tokens
     assert pq.read_table(os.path.join(out, "quarantine")).num_rows == 2
     assert verify_pack(out).ok
+
+
+def test_an_interrupted_run_resumes_keeping_its_finished_shards(spark, raw_pack, tmp_path):
+    """Left by a killed run: the run's plan and one finished shard (files + done marker). The rerun
+    keeps that shard's files as they are and writes the rest: the same pack as an uninterrupted run."""
+    raw, finished, _ = raw_pack
+    manifest = manifest_of(finished)
+    done = manifest["shards"][1]
+    tmp = tmp_path / "pack.incomplete"
+    (tmp / "shards").mkdir(parents=True)
+    (tmp / "_done").mkdir()
+    for ext in (".bin", ".idx"):
+        shutil.copy(os.path.join(finished, done["prefix"] + ext), tmp / (done["prefix"] + ext))
+    info = {k: done[k] for k in ("documents", "tokens", "dtype", "bin_bytes", "bin_sha256", "idx_bytes", "idx_sha256")}
+    (tmp / "_done" / f"{os.path.basename(done['prefix'])}.json").write_text(json.dumps(info))
+    config = json.loads(open(os.path.join(finished, "config.json")).read())
+    (tmp / "_run.json").write_text(json.dumps({"config": config, "plan": [{"inputs": [raw]}]}))
+    kept_inode = os.stat(tmp / (done["prefix"] + ".bin")).st_ino
+
+    stats = pack.run(spark, [raw], str(tmp_path / "pack"), PackConfig(shard_tokens=20))
+    assert stats["resumed"]
+    assert manifest_of(str(tmp_path / "pack"))["shards"] == manifest["shards"]
+    assert os.stat(tmp_path / "pack" / (done["prefix"] + ".bin")).st_ino == kept_inode  # not rewritten
 
 
 def test_rerun_is_a_no_op_and_another_config_is_refused(spark, sample_pack_output):
@@ -183,3 +214,12 @@ def test_a_bad_tokenizer_fails_before_any_spark_work(tmp_path, capsys, damage, t
     err = capsys.readouterr().err
     assert rc == 2 and f"ziya pack: error: {model}" in err, err
     assert not out.exists() and not (tmp_path / "pack.incomplete").exists()
+
+
+def test_repeated_ids_within_a_source_stop_the_job(spark, tmp_path):
+    """Shards are ordered by id: two documents of one source with the same id have no defined order."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_jsonl(raw / "r.jsonl", [json.dumps({"id": "x", "text": t, "source": "s"}) for t in ("one", "two")])
+    with pytest.raises(ValueError, match=r"unique within a source; sources with repeated ids: \['s'\]"):
+        pack.run(spark, [str(raw)], str(tmp_path / "pack"), PackConfig())
