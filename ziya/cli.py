@@ -190,6 +190,59 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 2
 
 
+def cmd_kenlm_train(args: argparse.Namespace) -> int:
+    from corpus_tools.lm.model import ModelError, TrainConfig, train
+
+    try:
+        meta = train(args.input, args.output, TrainConfig(args.lang, order=args.order, vocab_size=args.vocab_size),
+                     text_field=args.text_field)
+    except (ModelError, ValueError) as exc:
+        print(f"ziya kenlm train: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"[kenlm] {meta['lang']}: {meta['order']}-gram model over {meta['vocab_pieces']} SentencePiece pieces, "
+          f"{meta['sentences']} lines, {meta['tokens']} tokens, n-grams {meta['ngrams']}, {meta['total_seconds']:.0f}s; "
+          f"{args.output}.{{arpa,{'binary,' if meta['binary'] else ''}sp.model,json}}", file=sys.stderr)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from corpus_tools.config import read_file
+    from corpus_tools.lm.model import ModelError
+    from corpus_tools.lm.score import ScoreConfig
+    from pipelines import score
+    from pipelines.spark import get_session
+
+    data = read_file(args.config)
+    for key in ("models", "quality_model", "max_ppl", "min_quality", "high_share", "medium_share", "text_field"):
+        if getattr(args, key) is not None:
+            data[key] = getattr(args, key)
+    if args.keep:
+        data["keep"] = args.keep.split(",")
+    try:
+        cfg = ScoreConfig.from_dict(data)
+        score.check_input(score.resolve_input(args.input), cfg)  # fail on bad input before starting Spark
+        score.check_models(cfg)
+        spark = get_session("ziya-score", args.master, _parse_conf(args.conf))
+        score.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
+    except ModelError as exc:
+        print(f"ziya score: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_quality_train(args: argparse.Namespace) -> int:
+    from corpus_tools.lm.model import ModelError
+    from corpus_tools.quality import train
+
+    try:
+        result = train(args.positive, args.negative, args.output)
+    except ModelError as exc:
+        print(f"ziya quality train: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"[quality] {result['positive']} reference vs {result['negative']} web documents -> {args.output}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ziya", description="Clean, deduplicate, score and pack text corpora (Ziya2 recipe).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -298,6 +351,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--master-addr", help="node 0's address (multi-node)")
     p.add_argument("--master-port", type=int, default=29500, help="rendezvous port (multi-node)")
     p.set_defaults(func=cmd_train)
+    p = sub.add_parser("kenlm", help="n-gram reference language models (KenLM format)")
+    kenlm_sub = p.add_subparsers(dest="kenlm_command", required=True)
+    k = kenlm_sub.add_parser("train", help="SentencePiece + modified Kneser-Ney n-gram model from reference text")
+    k.add_argument("--lang", required=True, help="language code of the model, as `ziya clean` labels documents (zh, en, ...)")
+    k.add_argument("--input", nargs="+", required=True, help="reference text: .txt(.gz) (a line per paragraph), JSONL or Parquet")
+    k.add_argument("--output", required=True, help="model prefix, e.g. models/kenlm/zh -> zh.arpa, zh.binary, zh.sp.model, zh.json")
+    k.add_argument("--order", type=int, default=5, help="n-gram order (default 5)")
+    k.add_argument("--vocab-size", type=int, default=16000, help="SentencePiece pieces, a soft limit (default 16000)")
+    k.add_argument("--text-field", default="text", help="text field of JSONL/Parquet input (default: text)")
+    k.set_defaults(func=cmd_kenlm_train)
+
+    p = sub.add_parser("score", help="KenLM perplexity, per-language percentiles, quality buckets, thresholds (Spark job)")
+    p.add_argument("--input", nargs="+", required=True, help="a stage's output (its kept/ is read) or Parquet with id, text, lang")
+    p.add_argument("--output", required=True, help="output directory (kept/, rejected/, stats.json, config.json)")
+    p.add_argument("--models", help="directory of reference models from `ziya kenlm train` (default models/kenlm)")
+    p.add_argument("--quality-model", help="fastText classifier from `ziya quality train`: adds quality_score")
+    p.add_argument("--config", help="TOML or JSON config (fields of corpus_tools.lm.score.ScoreConfig)")
+    p.add_argument("--keep", help="keep only these buckets, e.g. high,medium (others go to rejected/)")
+    p.add_argument("--max-ppl", type=float, help="reject documents above this perplexity")
+    p.add_argument("--min-quality", type=float, help="reject documents whose quality_score is below this")
+    p.add_argument("--high-share", type=float, help="best share of each language labelled high (default 0.3)")
+    p.add_argument("--medium-share", type=float, help="cumulative share labelled high or medium (default 0.6)")
+    p.add_argument("--text-field", help="column holding the text (default: text)")
+    _spark_args(p)
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("quality", help="reference-vs-web quality classifier (fastText)")
+    quality_sub = p.add_subparsers(dest="quality_command", required=True)
+    q = quality_sub.add_parser("train", help="train on reference text (positive) vs web-like text (negative)")
+    q.add_argument("--positive", nargs="+", required=True, help="reference text: .txt(.gz), JSONL or Parquet")
+    q.add_argument("--negative", nargs="+", required=True, help="web-like text: .txt(.gz), JSONL or Parquet")
+    q.add_argument("--output", required=True, help="the classifier file, e.g. models/quality.bin")
+    q.set_defaults(func=cmd_quality_train)
     return parser
 
 

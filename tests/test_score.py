@@ -1,0 +1,141 @@
+"""`ziya score` on Spark (pipelines/score.py): scores, per-language percentiles and buckets,
+thresholds, the missing-model path, bad input, accounting and partitioning independence."""
+from __future__ import annotations
+
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from corpus_tools.config import ConfigError
+from corpus_tools.lm.model import ModelError, TrainConfig, train
+from corpus_tools.lm.score import ScoreConfig
+from pipelines import score
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN_TXT = os.path.join(HERE, "data", "kenlm", "train.txt")
+N_EN = 20
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory) -> str:
+    folder = tmp_path_factory.mktemp("models")
+    train([TRAIN_TXT], str(folder / "en"), TrainConfig("en", order=5, vocab_size=2000))
+    return str(folder)
+
+
+def corpus_rows() -> list[dict]:
+    with open(TRAIN_TXT, encoding="utf-8") as f:
+        lines = [line.strip() for line in f][600:]
+    rows = []
+    for i in range(N_EN):
+        text = "\n".join(lines[3 * i: 3 * i + 3])
+        if i % 4 == 3:  # a few garbled ones, so the ranking has something to find
+            text = " ".join(reversed(text.split()))
+        rows.append({"id": f"en-{i:02d}", "text": text, "lang": "en", "source": "docs"})
+    rows.append({"id": "zh-0", "text": "人民日报一九九八年元旦献词。", "lang": "zh", "source": "news"})
+    rows.append({"id": "de-0", "text": "Ein kurzer deutscher Satz.", "lang": "de", "source": "web"})
+    rows.append({"id": "en-empty", "text": "", "lang": "en", "source": "docs"})
+    return rows
+
+
+def write_input(folder, rows: list[dict], files: int = 1) -> str:
+    os.makedirs(folder, exist_ok=True)
+    for k in range(files):
+        pq.write_table(pa.Table.from_pylist(rows[k::files]), os.path.join(folder, f"part-{k}.parquet"))
+    return str(folder)
+
+
+def read_all(folder: str) -> dict[str, dict]:
+    table = pq.read_table(folder)
+    return {r["id"]: r for r in table.to_pylist()}
+
+
+@pytest.fixture(scope="module")
+def scored(spark, models_dir, tmp_path_factory):
+    base = tmp_path_factory.mktemp("score")
+    inp = write_input(base / "in", corpus_rows())
+    cfg = ScoreConfig(models=models_dir, keep=["high", "medium"])
+    stats = score.run(spark, [inp], str(base / "out"), cfg)
+    return base, stats, cfg
+
+
+def test_buckets_take_exact_shares_of_each_language(scored):
+    base, stats, _ = scored
+    kept, rejected = read_all(str(base / "out" / "kept")), read_all(str(base / "out" / "rejected"))
+    en_scored = [r for r in {**kept, **rejected}.values() if r["lang"] == "en" and r["ppl"] is not None]
+    assert len(en_scored) == N_EN
+    buckets = [r["quality_bucket"] for r in sorted(en_scored, key=lambda r: r["ppl_para"])]
+    assert buckets == ["high"] * 6 + ["medium"] * 6 + ["low"] * 8  # 30% / 30% / 40%
+    percentiles = [r["ppl_percentile"] for r in sorted(en_scored, key=lambda r: r["ppl_para"])]
+    assert percentiles == sorted(percentiles) and percentiles[-1] == 1.0
+    assert percentiles[0] == pytest.approx(1 / N_EN)
+
+
+def test_thresholds_reject_low_bucket_with_reason_and_everything_is_accounted_for(scored):
+    base, stats, _ = scored
+    kept, rejected = read_all(str(base / "out" / "kept")), read_all(str(base / "out" / "rejected"))
+    assert {r["drop_reason"] for r in rejected.values()} == {"ppl_bucket_low"}
+    assert len(rejected) == 8 and "drop_reason" not in next(iter(kept.values()))
+    assert stats["input"] == len(corpus_rows()) == len(kept) + len(rejected) == stats["kept"] + stats["rejected"]
+    assert stats["reconciles"]
+    on_disk = json.load(open(base / "out" / "stats.json"))
+    assert on_disk["counters"]["drop/ppl_bucket_low"] == 8
+
+
+def test_languages_without_a_model_pass_through_with_nulls_and_are_counted(scored):
+    base, stats, _ = scored
+    kept = read_all(str(base / "out" / "kept"))
+    for doc_id in ("zh-0", "de-0", "en-empty"):
+        doc = kept[doc_id]
+        assert doc["ppl"] is None and doc["ppl_para"] is None and doc["quality_bucket"] is None
+    c = stats["counters"]
+    assert c["unscored/no_model"] == 2 and c["unscored/no_text"] == 1
+    assert c["lang/zh/bucket/unscored"] == 1 and c["lang/de/bucket/unscored"] == 1
+
+
+def test_scores_do_not_depend_on_partitioning(spark, scored, models_dir, tmp_path):
+    base, _, cfg = scored
+    inp = write_input(tmp_path / "in", list(reversed(corpus_rows())), files=4)
+    score.run(spark, [inp], str(tmp_path / "out"), cfg)
+    first = {**read_all(str(base / "out" / "kept")), **read_all(str(base / "out" / "rejected"))}
+    second = {**read_all(str(tmp_path / "out" / "kept")), **read_all(str(tmp_path / "out" / "rejected"))}
+    cols = ("ppl", "ppl_para", "ppl_percentile", "quality_bucket", "drop_reason")
+    assert {k: tuple(v.get(c) for c in cols) for k, v in first.items()} == \
+           {k: tuple(v.get(c) for c in cols) for k, v in second.items()}
+
+
+def test_rerun_with_same_config_is_a_no_op(spark, scored):
+    base, stats, cfg = scored
+    again = score.run(spark, [str(base / "in")], str(base / "out"), cfg)
+    assert again == json.load(open(base / "out" / "stats.json"))
+
+
+def test_input_without_language_column_is_a_clear_error(models_dir, tmp_path):
+    pq.write_table(pa.Table.from_pylist([{"id": "a", "text": "x"}]), tmp_path / "part-0.parquet")
+    with pytest.raises(ConfigError, match="language column 'lang'"):
+        score.check_input(score.resolve_input([str(tmp_path)]), ScoreConfig(models=models_dir))
+
+
+def test_corrupt_model_is_a_clear_error_before_any_work(models_dir, tmp_path):
+    for name in os.listdir(models_dir):
+        if name.endswith((".json", ".sp.model")):
+            (tmp_path / name).write_bytes(open(os.path.join(models_dir, name), "rb").read())
+    meta = json.loads((tmp_path / "en.json").read_text())
+    meta["binary"] = None
+    (tmp_path / "en.json").write_text(json.dumps(meta))
+    (tmp_path / "en.arpa").write_text("not an arpa file\n")
+    score.cached_model.cache_clear()
+    with pytest.raises(ModelError, match="cannot load language model"):
+        score.check_models(ScoreConfig(models=str(tmp_path)))
+
+
+def test_config_validates_thresholds():
+    with pytest.raises(ConfigError):
+        ScoreConfig.from_dict({"keep": ["best"]})
+    with pytest.raises(ConfigError):
+        ScoreConfig.from_dict({"min_quality": 0.5})
+    with pytest.raises(ConfigError):
+        ScoreConfig.from_dict({"high_share": 0.7, "medium_share": 0.6})
