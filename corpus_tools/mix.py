@@ -137,7 +137,8 @@ def format_table(blends: dict) -> str:
     rows = [("stage", "source", "weight", "available", "planned", "epochs", "")]
     for stage in blends["stages"]:
         for s in stage["sources"]:
-            note = "upsampled" if s["epochs"] > 1 else "downsampled" if s["epochs"] < 1 else ""
+            shown = round(s["epochs"], 2)
+            note = "upsampled" if shown > 1 else "downsampled" if shown < 1 else ""
             rows.append((stage["name"], s["name"], f"{s['weight']:.3f}", f"{s['tokens_available']:,}",
                          f"{s['tokens_planned']:,}", f"{s['epochs']:.2f}", note))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

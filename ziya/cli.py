@@ -77,8 +77,10 @@ def cmd_pack(args: argparse.Namespace) -> int:
     from corpus_tools.readers import list_input_files
     from corpus_tools.shards import PackConfig
     from pipelines import pack
+    import os
+
     from pipelines.dedup import resolve_stage_inputs
-    from pipelines.spark import get_session
+    from pipelines.spark import get_session, under_spark_submit
 
     data = read_file(args.config)
     if args.tokenizer:
@@ -91,7 +93,12 @@ def cmd_pack(args: argparse.Namespace) -> int:
     cfg = PackConfig.from_dict(data)
     pack.load_checked_tokenizer(cfg)  # a missing or corrupt model fails before Spark starts
     list_input_files(resolve_stage_inputs(args.input))
-    spark = get_session("ziya-pack", args.master, _parse_conf(args.conf))
+    # The shuffles (per-source running sums, documents to their shard) are small on one machine:
+    # start from a few partitions per core instead of Spark's cluster-sized 200.
+    defaults = {}
+    if args.master is None and not under_spark_submit():
+        defaults["spark.sql.shuffle.partitions"] = str(4 * (os.cpu_count() or 1))
+    spark = get_session("ziya-pack", args.master, {**defaults, **_parse_conf(args.conf)})
     pack.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
     return 0
 
