@@ -343,3 +343,59 @@ def with_bars(frame: pd.DataFrame, column: str, width: int = 30, maximum: float 
     values = frame[column].astype(float)
     top = maximum if maximum is not None else (values.max() if len(values) else 0)
     return frame.assign(bar=[text_bar(v, top, width) for v in values])
+
+
+# ---------------------------------------------------------------- `ziya score` output
+
+SCORE_COLUMNS = ["id", "source", "lang", "n_chars", "ppl", "ppl_para", "quality_score", "ppl_percentile", "quality_bucket"]
+BUCKET_ORDER = ["high", "medium", "low", "unscored"]
+
+
+def bucket_shares(stats: dict) -> pd.DataFrame:
+    """Documents per language and quality bucket (from a score stage's `stats.json` counters),
+    with each bucket's share of the language."""
+    c = stats["counters"]
+    rows = {}
+    for key, n in c.items():
+        parts = key.split("/")
+        if len(parts) == 4 and parts[0] == "lang" and parts[2] == "bucket":
+            rows.setdefault(parts[1], {})[parts[3]] = n
+    table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=BUCKET_ORDER).fillna(0).astype(int)
+    table.index.name = "lang"
+    total = table.sum(axis=1).replace(0, 1)
+    for bucket in BUCKET_ORDER:
+        table[f"{bucket}_share"] = table[bucket] / total
+    return table.loc[table[BUCKET_ORDER].sum(axis=1).sort_values(ascending=False, kind="stable").index]
+
+
+def ppl_histogram(docs: pd.DataFrame, by: str | list[str] = "lang", column: str = "ppl_para",
+                  edges: list[float] | None = None) -> pd.DataFrame:
+    """Scored documents per perplexity bin (log-spaced: perplexity spans orders of magnitude),
+    one column per group of `by` (a column name or names, e.g. ["lang", "source"])."""
+    scored = docs[docs[column].notna()]
+    if edges is None:
+        edges = [1, 10, 30, 100, 300, 1_000, 3_000, 10_000, 100_000, np.inf]
+    labels = [f"[{_short(a)}, {_short(b)})" for a, b in zip(edges[:-1], edges[1:])]
+    bins = pd.cut(scored[column], edges, right=False, labels=labels)
+    keys = [by] if isinstance(by, str) else list(by)
+    group = scored[keys].astype(str).agg("/".join, axis=1) if len(scored) else pd.Series(dtype=str)
+    table = pd.crosstab(bins, group).reindex(labels, fill_value=0) if len(scored) else pd.DataFrame(index=labels)
+    table.index.name = column
+    table.columns.name = "/".join(keys)
+    return table
+
+
+def _short(x: float) -> str:
+    if not np.isfinite(x):
+        return "inf"
+    return f"{x / 1000:g}k" if x >= 1000 else f"{x:g}"
+
+
+def ppl_summary(docs: pd.DataFrame, by: str | list[str] = "lang", column: str = "ppl_para") -> pd.DataFrame:
+    """Documents, scored documents and perplexity quantiles per group."""
+    keys = [by] if isinstance(by, str) else list(by)
+    grouped = docs.groupby(keys, dropna=False)[column]
+    table = pd.DataFrame({"docs": grouped.size(), "scored": grouped.count()})
+    for q in (0.1, 0.5, 0.9):
+        table[f"p{int(q * 100)}"] = grouped.quantile(q)
+    return table.sort_values("docs", ascending=False)

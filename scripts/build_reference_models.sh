@@ -14,9 +14,10 @@ PY="${PYTHON:-$PWD/.venv/bin/python}"
 ZIYA="${ZIYA:-$PWD/.venv/bin/ziya}"
 REF="${REF_DIR:-build/reference}"
 MODELS="${MODELS_DIR:-models/kenlm}"
-MAX_CHARS="${MAX_CHARS:-2000000}"
+MAX_CHARS="${MAX_CHARS:-5000000}"
+LANGS="${LANGS:-zh en}"
 
 "$PY" scripts/reference_text.py --output "$REF" --max-chars "$MAX_CHARS"
-for lang in zh en; do
+for lang in $LANGS; do
   "$ZIYA" kenlm train --lang "$lang" --input "$REF/$lang.train.jsonl" --output "$MODELS/$lang" --order 5 --vocab-size 8000
 done

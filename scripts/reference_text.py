@@ -37,7 +37,7 @@ def write_split(docs, out_dir: str, lang: str, max_chars: int) -> dict:
             part = "eval" if held_out(doc.origin) else "train"
             if part == "train" and counts["train_chars"] >= max_chars:
                 continue
-            if part == "eval" and counts["eval_chars"] >= max_chars // 5:
+            if part == "eval" and counts["eval_chars"] >= max(max_chars // 5, 1_000_000):
                 continue
             (evaluation if part == "eval" else train).write(
                 json.dumps({"id": doc.origin, "text": doc.text, "source": doc.source}, ensure_ascii=False) + "\n")

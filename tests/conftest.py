@@ -50,3 +50,26 @@ def sample_pack_output(spark, sample_clean_output, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("sample_pack") / "pack")
     pack.run(spark, [sample_clean_output], out, PackConfig(shard_tokens=SAMPLE_PACK_SHARD_TOKENS))
     return out
+
+
+@pytest.fixture(scope="session")
+def sample_score_models(tmp_path_factory):
+    """Small 5-gram reference models (en: the KenLM fixture text, zh: the sample corpus' People's
+    Daily news), trained here in seconds; their directory."""
+    from corpus_tools.lm.model import TrainConfig, train
+
+    folder = tmp_path_factory.mktemp("score_models")
+    train([os.path.join(REPO, "tests", "data", "kenlm", "train.txt")], str(folder / "en"), TrainConfig("en", vocab_size=2000))
+    train([os.path.join(SAMPLE, "news.jsonl.zst")], str(folder / "zh"), TrainConfig("zh", vocab_size=4000))
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def sample_score_output(spark, sample_clean_output, sample_score_models, tmp_path_factory):
+    """`ziya score` of the sample clean output (keep high and medium), run once per test session; its path."""
+    from corpus_tools.lm.score import ScoreConfig
+    from pipelines import score
+
+    out = str(tmp_path_factory.mktemp("sample_score") / "score")
+    score.run(spark, [sample_clean_output], out, ScoreConfig(models=sample_score_models, keep=["high", "medium"]))
+    return out

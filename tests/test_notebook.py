@@ -32,13 +32,13 @@ def tagged(nb, tag: str):
 
 
 @pytest.fixture(scope="module")
-def executed(sample_clean_output):
+def executed(sample_clean_output, sample_score_output):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(nb, kernel_name="python3", timeout=300,
                             resources={"metadata": {"path": os.path.dirname(NOTEBOOK)}})
     # Raises CellExecutionError (with the cell and its traceback) if any cell fails,
     # including the notebook's own reconciliation asserts.
-    client.execute(env={**os.environ, "ZIYA_CLEAN_OUTPUT": sample_clean_output})
+    client.execute(env={**os.environ, "ZIYA_CLEAN_OUTPUT": sample_clean_output, "ZIYA_SCORE_OUTPUT": sample_score_output})
     with open(os.path.join(sample_clean_output, "stats.json"), encoding="utf-8") as f:
         return nb, json.load(f)
 
@@ -68,3 +68,24 @@ def test_every_drop_reason_is_counted_and_sampled(executed):
     samples = cell_text(tagged(nb, "rejected_samples"))
     for reason, n in reasons.items():
         assert f"=== rejected: {reason} ({min(n, 3)} of {n:,}) ===" in samples
+
+
+def test_bucket_shares_show_the_score_stats(executed, sample_score_output):
+    nb, _ = executed
+    with open(os.path.join(sample_score_output, "stats.json"), encoding="utf-8") as f:
+        counters = json.load(f)["counters"]
+    table = cell_text(tagged(nb, "bucket_shares"))
+    for lang in ("zh", "en"):
+        row = re.search(rf"^{lang}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", table, flags=re.M)
+        assert row, lang
+        assert [int(x) for x in row.groups()] == [counters.get(f"lang/{lang}/bucket/{b}", 0)
+                                                 for b in ("high", "medium", "low", "unscored")]
+
+
+def test_perplexity_histograms_and_bucket_samples_are_shown(executed):
+    nb, _ = executed
+    assert "ppl_para" in cell_text(tagged(nb, "ppl_histograms"))
+    samples = cell_text(tagged(nb, "bucket_samples"))
+    for lang in ("zh", "en"):
+        for bucket in ("high", "medium", "low"):
+            assert re.search(rf"=== {lang} / {bucket} \(\d+ of [\d,]+\) ===", samples), (lang, bucket)
