@@ -189,8 +189,21 @@ def _save(cfg: RunConfig, mcfg: ModelConfig, step: int, pos, plan: list[int], gu
     state = {"data": {"stage": pos.stage, "samples": pos.samples}, "stage_steps": plan,
              "stability": guard.state_dict(),
              "config": {**cfg.to_dict(), "model_config": dataclasses.asdict(mcfg)}}
+    imported = _imported_hf(cfg)
+    if imported:  # so `ziya convert mcore-to-hf` restores the source's dtype, vocabulary and files
+        state["hf"] = imported
     path = save_checkpoint(str(Path(cfg.out) / "checkpoints"), step, state, model, opt, master)
     _log(torch.distributed.get_rank(), f"saved {path}")
+
+
+def _imported_hf(cfg: RunConfig) -> dict | None:
+    """The `hf` block of an `init_from` checkpoint made by `ziya convert hf-to-mcore`, if any."""
+    if not cfg.checkpoint.init_from:
+        return None
+    from trainer.checkpoint import latest_checkpoint
+
+    init = latest_checkpoint(cfg.checkpoint.init_from)
+    return json.loads((init / "state.json").read_text()).get("hf") if init else None
 
 
 def _broadcast_over_dp(model) -> None:

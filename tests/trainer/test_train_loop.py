@@ -163,6 +163,9 @@ def test_init_from_takes_model_weights_only(reference, blends, tmp_path):
     metrics, out = reference
     imported = tmp_path / "imported" / "step-0000006"  # like an HF import: weights and state.json, no optimizer
     shutil.copytree(out / "checkpoints" / "step-0000006", imported, ignore=shutil.ignore_patterns("optimizer"))
+    state = json.loads((imported / "state.json").read_text())
+    hf = {"source": "llama-hf", "vocab_size": 32000, "dtype": "bfloat16", "config": {"model_type": "llama"}}
+    (imported / "state.json").write_text(json.dumps({**state, "hf": hf}))  # what an HF import records
     run = tmp_path / "run"
     started = run_here(blends, run, f"checkpoint.init_from={imported.parent}", "checkpoint.exit_after_steps=1")
     assert [(m["step"], m["stage"], m["samples_in_stage"]) for m in started] == [(1, "general", GLOBAL)]
@@ -171,6 +174,8 @@ def test_init_from_takes_model_weights_only(reference, blends, tmp_path):
     assert started[0]["loss"] < metrics[0]["loss"] - 0.5  # but trained weights
     saved = torch.load(run / "checkpoints" / "step-0000001" / "optimizer" / "tp-rank-000.pt", weights_only=True)
     assert {int(s["step"]) for s in saved["optimizer"]["state"].values()} == {1}  # a fresh optimizer
+    # The import's HF details travel with the trained checkpoints, for the exporter.
+    assert json.loads((run / "checkpoints" / "step-0000001" / "state.json").read_text())["hf"] == hf
 
 
 def test_bf16_trains_with_fp32_master_weights(blends, tmp_path):
