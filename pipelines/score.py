@@ -89,19 +89,18 @@ def score_phase(docs, cfg_json: str, staged: str):
         .option("compression", "zstd").parquet(staged)
 
 
-def grid_phase(scored, cfg: ScoreConfig) -> tuple[dict[str, QuantileGrid], dict[str, int]]:
-    """Per language: the quantile grid of the score, and its scored documents."""
+def grid_phase(scored, cfg: ScoreConfig, documents: int) -> tuple[dict[str, QuantileGrid], dict[str, int]]:
+    """Per language, in one aggregation: its scored documents and the quantile grid of the score.
+    `documents` (all input rows, from Parquet footers) bounds every language's count, so the
+    accuracy it sets keeps ranks exact without a counting pass first."""
     from pyspark.sql import functions as F
 
-    counts = {r[0]: r[1] for r in scored.where(F.col(cfg.score_column).isNotNull())
-              .groupBy(cfg.lang_field).count().collect()}
-    if not counts:
-        return {}, counts
     fractions = grid_fractions(cfg)
-    accuracy = accuracy_for(max(counts.values()), cfg)
     rows = (scored.where(F.col(cfg.score_column).isNotNull()).groupBy(cfg.lang_field)
-            .agg(F.percentile_approx(cfg.score_column, fractions, accuracy).alias("q")).collect())
-    return {r[0]: QuantileGrid(fractions, [float(v) for v in r["q"]]) for r in rows}, counts
+            .agg(F.count(F.lit(1)).alias("n"),
+                 F.percentile_approx(cfg.score_column, fractions, accuracy_for(documents, cfg)).alias("q")).collect())
+    grids = {r[0]: QuantileGrid(fractions, [float(v) for v in r["q"]]) for r in rows}
+    return grids, {r[0]: r["n"] for r in rows}
 
 
 def assign_phase(scored, grids: dict[str, QuantileGrid], cfg_json: str):
@@ -147,6 +146,8 @@ def summarize(assigned, cfg: ScoreConfig, models: dict[str, str]) -> dict:
 
 
 def run(spark, inputs: list[str], output: str, cfg: ScoreConfig, overwrite: bool = False) -> dict:
+    from pyspark.sql import functions as F
+
     files = resolve_input(inputs)
     check_input(files, cfg)
     models = check_models(cfg)
@@ -168,36 +169,36 @@ def run(spark, inputs: list[str], output: str, cfg: ScoreConfig, overwrite: bool
             mark_part_done(out.tmp, "score", {})
     scored = spark.read.parquet(staged)
     with phase("grid"):
-        grids, scored_counts = grid_phase(scored, cfg)
+        grids, scored_counts = grid_phase(scored, cfg, input_rows(files))
     with phase("assign"):
         for name in ("kept", "rejected"):
             shutil.rmtree(out.subdir(name), ignore_errors=True)
+        # assign is cheap next to writing: compute it per output instead of writing it twice
         assigned = assign_phase(scored, grids, cfg_json)
-        assigned.write.mode("overwrite").option("compression", "zstd") \
-            .parquet(out.subdir("assigned"))
-        done = spark.read.parquet(out.subdir("assigned"))
-        from pyspark.sql import functions as F
-
-        done.where(F.col("drop_reason").isNull()).drop("drop_reason").write.option("compression", "zstd") \
+        assigned.where(F.col("drop_reason").isNull()).drop("drop_reason").write.option("compression", "zstd") \
             .parquet(out.subdir("kept"))
         if cfg.thresholds_on:
-            done.where(F.col("drop_reason").isNotNull()).write.option("compression", "zstd").parquet(out.subdir("rejected"))
+            assigned.where(F.col("drop_reason").isNotNull()).write.option("compression", "zstd") \
+                .parquet(out.subdir("rejected"))
     with phase("summary"):
-        counters = summarize(done, cfg, models)
+        counters = summarize(assigned.select(cfg.lang_field, "ppl", "quality_bucket", "drop_reason"), cfg, models)
         stats = build_stats(counters, files, out, cfg, grids, scored_counts, models, phase)
-    for name in (STAGED, "assigned"):
-        shutil.rmtree(out.subdir(name), ignore_errors=True)
+    shutil.rmtree(staged, ignore_errors=True)
     out.commit(stats)
     print_summary(stats, out.path)
     return stats
 
 
+def input_rows(files: list[str]) -> int:
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+
+
 def build_stats(counters: dict, files: list[str], out: StageOutput, cfg: ScoreConfig, grids: dict,
                 scored_counts: dict, models: dict, phase: Phases) -> dict:
-    input_rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    n_input = input_rows(files)
     kept, rejected = counters.get("kept", 0), counters.get("rejected", 0)
     stats = {
-        "input": input_rows, "kept": kept, "rejected": rejected, "quarantined": 0,
+        "input": n_input, "kept": kept, "rejected": rejected, "quarantined": 0,
         "counters": dict(sorted(counters.items())),
         "models": {lang: os.path.abspath(p) for lang, p in models.items()},
         "scored_per_language": scored_counts,
@@ -206,10 +207,10 @@ def build_stats(counters: dict, files: list[str], out: StageOutput, cfg: ScoreCo
                           for lang, g in grids.items()},
         "score_column": cfg.score_column,
         "phase_seconds": phase.seconds,
-        "reconciles": input_rows == kept + rejected,
+        "reconciles": n_input == kept + rejected,
     }
     if not stats["reconciles"]:
-        raise RuntimeError(f"counts do not reconcile: {input_rows} input != {kept} kept + {rejected} rejected")
+        raise RuntimeError(f"counts do not reconcile: {n_input} input != {kept} kept + {rejected} rejected")
     return stats
 
 
