@@ -4,33 +4,36 @@
                [--keep high,medium | --max-ppl X | --min-quality Q]
     spark-submit pipelines/score.py --input ... --output ...   # the same job on a cluster
 
-Phases:
-  read      a stage's output (its kept/, every column) or Parquet with id, text and lang columns
-  score     mapInArrow: ppl, ppl_para (and quality_score) per document, written once to a staged
-            Parquet so the corpus is scored a single time; each Python worker loads each model once
-  grid      per language, one aggregation: the score's quantiles on a 0.1% grid (plus the bucket
-            cut points) with percentile_approx at an accuracy that makes ranks exact up to a
-            million documents per language. No window over a language, no single partition.
-  assign    mapInArrow over the staged Parquet: ppl_percentile by binary search in the grid,
-            quality_bucket, drop_reason from the thresholds -> kept/ and rejected/
-  summary   counts per language, bucket, drop reason; input = kept + rejected is checked
-
+Phases (as in `ziya clean`, documents never pass through the JVM: each Spark task reads its
+part with pyarrow, runs corpus_tools on it, writes its own Parquet part and returns one small row):
+  score     one task per input row group (a stage's kept/ or Parquet with id, text and lang):
+            ppl, ppl_para (and quality_score) per document into a staged part; each Python worker
+            loads each model once; a finished part is marked done, so a killed run resumes
+  grid      per language, one aggregation over the staged score column: its quantiles on a 0.1%
+            grid (plus the bucket cut points) with percentile_approx at an accuracy that makes
+            ranks exact up to a million documents per language. No window, no single partition.
+  assign    one task per staged part: ppl_percentile by binary search in the grid,
+            quality_bucket, drop_reason from the thresholds -> kept/ and rejected/ parts + counters
+Counters are added up on the driver and input = kept + rejected is checked before the commit.
 Languages without a model keep null scores, pass every threshold and are counted (`unscored`).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import sys
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus_tools.config import ConfigError
 from corpus_tools.lm.model import available_models, cached_model
-from corpus_tools.lm.score import (BUCKETS, BatchScorer, QuantileGrid, ScoreConfig, accuracy_for, assign, config_json,
-                                   grid_fractions, grids_from_json, grids_to_json)
+from corpus_tools.lm.score import (ASSIGN_FIELDS, BUCKETS, BatchScorer, QuantileGrid, ScoreConfig, accuracy_for, assign,
+                                   config_json, grid_fractions, grids_from_json, grids_to_json)
 from corpus_tools.readers import list_input_files
+from corpus_tools.writers import PartWriter, ensure_schema_file
 from pipelines.stage import Phases, StageOutput, mark_part_done, part_done
 
 STAGED = "scored_staged"  # documents with their scores, removed before commit
@@ -72,82 +75,143 @@ def check_models(cfg: ScoreConfig) -> dict[str, str]:
     return models
 
 
-def score_phase(docs, cfg_json: str, staged: str):
-    """Adds the scores with one model load per Python worker; written to `staged`."""
-    from pyspark.sql.types import DoubleType, StructField, StructType
+# ---------------------------------------------------------------- score: tasks read and write their own parts
 
-    def score_batches(batches):
-        scorer = BatchScorer(ScoreConfig.from_dict(json.loads(cfg_json)))
+def score_part(cfg_json: str, path: str, row_group: int, out_dir: str, part: str) -> dict:
+    """Score one row group of an input file into `<out_dir>/scored_staged/<part>.parquet` unless
+    an earlier attempt finished it. Documents never cross into the JVM."""
+    done = part_done(out_dir, part)
+    if done is not None:
+        return done
+    scorer = _scorer(cfg_json)
+    writer = None
+    rows = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=scorer.cfg.batch_rows, row_groups=[row_group]):
+        scored = scorer.score(batch)
+        if writer is None:
+            writer = PartWriter(os.path.join(out_dir, STAGED), part, scored.schema)
+        writer.write(scored)
+        rows += batch.num_rows
+    if writer is not None:
+        writer.close()
+    stats = {"rows": rows}
+    mark_part_done(out_dir, part, stats)
+    return stats
+
+
+@functools.lru_cache(maxsize=2)
+def _scorer(cfg_json: str) -> BatchScorer:
+    """One scorer per Python worker; its models load once (corpus_tools.lm.model.cached_model)."""
+    return BatchScorer(ScoreConfig.from_dict(json.loads(cfg_json)))
+
+
+def score_plan(files: list[str]) -> list[dict]:
+    """One unit of work per input row group, named by the staged part it writes."""
+    units = [(f, g) for f in files for g in range(pq.ParquetFile(f).num_row_groups)]
+    return [{"part": f"part-{i:05d}", "path": path, "row_group": g} for i, (path, g) in enumerate(units)]
+
+
+def score_phase(spark, plan: list[dict], cfg_json: str, out_dir: str) -> list[dict]:
+    """One Spark task per row group, each writing its staged part; returns each part's stats."""
+    def score_parts(batches):
+        import pyarrow as pa
+
         for batch in batches:
-            for start in range(0, batch.num_rows, scorer.cfg.batch_rows):
-                yield scorer.score(batch.slice(start, scorer.cfg.batch_rows))
+            for row in batch.to_pylist():
+                stats = score_part(cfg_json, row["path"], row["row_group"], out_dir, row["part"])
+                yield pa.RecordBatch.from_pydict({"stats": [json.dumps(stats)]})
 
-    fields = [StructField(n, DoubleType()) for n in ("ppl", "ppl_para", "quality_score")]
-    base = [f for f in docs.schema.fields if f.name not in ("ppl", "ppl_para", "quality_score")]
-    schema = StructType(base + fields)
-    docs.select(*[f.name for f in base]).mapInArrow(score_batches, schema).write.mode("overwrite") \
-        .option("compression", "zstd").parquet(staged)
+    if not plan:
+        return []
+    frame = spark.createDataFrame(spark.sparkContext.parallelize(plan, len(plan)), "part string, path string, row_group int")
+    return [json.loads(r.stats) for r in frame.mapInArrow(score_parts, "stats string").collect()]
 
+
+# ---------------------------------------------------------------- grid
 
 def grid_phase(scored, cfg: ScoreConfig, documents: int) -> tuple[dict[str, QuantileGrid], dict[str, int]]:
-    """Per language, in one aggregation: its scored documents and the quantile grid of the score.
-    `documents` (all input rows, from Parquet footers) bounds every language's count, so the
-    accuracy it sets keeps ranks exact without a counting pass first."""
+    """Per language, in one aggregation over two columns of the staged Parquet (the text is not
+    read): its scored documents and the quantile grid of the score. `documents` (all input rows,
+    from Parquet footers) bounds every language's count, so the accuracy it sets keeps ranks
+    exact without a counting pass first."""
     from pyspark.sql import functions as F
 
     fractions = grid_fractions(cfg)
-    rows = (scored.where(F.col(cfg.score_column).isNotNull()).groupBy(cfg.lang_field)
+    rows = (scored.select(cfg.lang_field, cfg.score_column).where(F.col(cfg.score_column).isNotNull())
+            .groupBy(cfg.lang_field)
             .agg(F.count(F.lit(1)).alias("n"),
                  F.percentile_approx(cfg.score_column, fractions, accuracy_for(documents, cfg)).alias("q")).collect())
     grids = {r[0]: QuantileGrid(fractions, [float(v) for v in r["q"]]) for r in rows}
     return grids, {r[0]: r["n"] for r in rows}
 
 
-def assign_phase(scored, grids: dict[str, QuantileGrid], cfg_json: str):
-    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+# ---------------------------------------------------------------- assign: tasks write kept/ and rejected/ parts
 
-    grids_json = grids_to_json(grids)
-
-    def assign_batches(batches):
-        cfg = ScoreConfig.from_dict(json.loads(cfg_json))
-        g = grids_from_json(grids_json)
-        for batch in batches:
-            yield assign(batch, g, cfg)
-
-    schema = StructType(list(scored.schema.fields) + [StructField("ppl_percentile", DoubleType()),
-                                                      StructField("quality_bucket", StringType()),
-                                                      StructField("drop_reason", StringType())])
-    return scored.mapInArrow(assign_batches, schema)
-
-
-def summarize(assigned, cfg: ScoreConfig, models: dict[str, str]) -> dict:
-    """Counts per (language, bucket, drop reason) in one aggregation; small rows only."""
-    from pyspark.sql import functions as F
-
-    rows = (assigned.groupBy(cfg.lang_field, "quality_bucket", "drop_reason")
-            .agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("ppl").isNull().cast("long")).alias("no_ppl")).collect())
+def assign_part(cfg_json: str, grids_json: str, staged_file: str, out_dir: str, part: str) -> dict[str, int]:
+    """Percentiles, buckets and thresholds for one staged part, written as its kept/ and
+    rejected/ parts; its counters."""
+    cfg = ScoreConfig.from_dict(json.loads(cfg_json))
+    grids = grids_from_json(grids_json)
+    models = available_models(cfg.models)
+    staged_schema = pq.read_schema(staged_file)
+    kept = PartWriter(os.path.join(out_dir, "kept"), part, output_schema(staged_schema, "kept"))
+    rejected = PartWriter(os.path.join(out_dir, "rejected"), part, output_schema(staged_schema, "rejected"))
     counters: dict[str, int] = {}
-
-    def add(key: str, n: int) -> None:
-        counters[key] = counters.get(key, 0) + n
-
-    for r in rows:
-        lang, bucket, reason, n = r[0] or "unknown", r["quality_bucket"], r["drop_reason"], r["n"]
-        status = "rejected" if reason else "kept"
-        add(status, n)
-        add(f"lang/{lang}/{status}", n)
-        add(f"bucket/{bucket or 'unscored'}", n)
-        add(f"lang/{lang}/bucket/{bucket or 'unscored'}", n)
-        if reason:
-            add(f"drop/{reason}", n)
-        if bucket is None:
-            add("unscored/" + ("no_model" if lang not in models else "no_text"), n)
+    for batch in pq.ParquetFile(staged_file).iter_batches(batch_size=4096):
+        out = assign(batch, grids, cfg)
+        count_batch(out, cfg, models, counters)
+        reasons = out.column("drop_reason")
+        kept.write(out.filter(reasons.is_null()))
+        rejected.write(out.filter(reasons.is_valid()))
+    kept.close()
+    rejected.close()
     return counters
 
 
-def run(spark, inputs: list[str], output: str, cfg: ScoreConfig, overwrite: bool = False) -> dict:
-    from pyspark.sql import functions as F
+def count_batch(out, cfg: ScoreConfig, models: dict, counters: dict[str, int]) -> None:
+    """Counters per status, language, bucket, drop reason and why a document is unscored."""
+    def add(key: str) -> None:
+        counters[key] = counters.get(key, 0) + 1
 
+    cols = out.select([cfg.lang_field, "quality_bucket", "drop_reason"]).to_pydict()
+    for lang, bucket, reason in zip(cols[cfg.lang_field], cols["quality_bucket"], cols["drop_reason"]):
+        lang = lang or "unknown"
+        status = "rejected" if reason else "kept"
+        add(status)
+        add(f"lang/{lang}/{status}")
+        add(f"bucket/{bucket or 'unscored'}")
+        add(f"lang/{lang}/bucket/{bucket or 'unscored'}")
+        if reason:
+            add(f"drop/{reason}")
+        if bucket is None:
+            add("unscored/" + ("no_model" if lang not in models else "no_text"))
+
+
+def assign_phase(spark, staged_files: list[str], grids: dict[str, QuantileGrid], cfg_json: str, out_dir: str) -> dict:
+    """One Spark task per staged part; the counters of all parts added up."""
+    grids_json = grids_to_json(grids)
+    plan = [{"part": os.path.basename(f)[: -len(".parquet")], "path": f} for f in staged_files]
+
+    def assign_parts(batches):
+        import pyarrow as pa
+
+        for batch in batches:
+            for row in batch.to_pylist():
+                counters = assign_part(cfg_json, grids_json, row["path"], out_dir, row["part"])
+                yield pa.RecordBatch.from_pydict({"counters": [json.dumps(counters)]})
+
+    totals: dict[str, int] = {}
+    if plan:
+        frame = spark.createDataFrame(spark.sparkContext.parallelize(plan, len(plan)), "part string, path string")
+        for r in frame.mapInArrow(assign_parts, "counters string").collect():
+            for k, v in json.loads(r.counters).items():
+                totals[k] = totals.get(k, 0) + v
+    return totals
+
+
+# ---------------------------------------------------------------- the job
+
+def run(spark, inputs: list[str], output: str, cfg: ScoreConfig, overwrite: bool = False) -> dict:
     files = resolve_input(inputs)
     check_input(files, cfg)
     models = check_models(cfg)
@@ -158,35 +222,37 @@ def run(spark, inputs: list[str], output: str, cfg: ScoreConfig, overwrite: bool
         with open(f"{out.path}/stats.json", encoding="utf-8") as f:
             return json.load(f)
     phase = Phases("score")
-    resumed = out.begin([{"inputs": inputs, "files": files}])
+    plan = score_plan(files)
+    resumed = out.begin(plan)
+    if resumed:
+        print(f"[score] resuming: {resumed} parts were scored by an earlier run", file=sys.stderr)
     staged = out.subdir(STAGED)
 
-    with phase("score"):
-        if resumed and part_done(out.tmp, "score") is not None:
-            print("[score] resuming: documents were scored by an earlier run", file=sys.stderr)
-        else:
-            score_phase(spark.read.parquet(*files), cfg_json, staged)
-            mark_part_done(out.tmp, "score", {})
-    scored = spark.read.parquet(staged)
+    with phase(f"score {len(plan)} row groups"):
+        parts = score_phase(spark, plan, cfg_json, out.tmp)
+    staged_files = sorted(os.path.join(staged, f) for f in os.listdir(staged) if f.endswith(".parquet")) \
+        if os.path.isdir(staged) else []
     with phase("grid"):
-        grids, scored_counts = grid_phase(scored, cfg, input_rows(files))
+        grids, scored_counts = (grid_phase(spark.read.parquet(*staged_files), cfg, sum(p["rows"] for p in parts))
+                                if staged_files else ({}, {}))
     with phase("assign"):
         for name in ("kept", "rejected"):
             shutil.rmtree(out.subdir(name), ignore_errors=True)
-        # assign is cheap next to writing: compute it per output instead of writing it twice
-        assigned = assign_phase(scored, grids, cfg_json)
-        assigned.where(F.col("drop_reason").isNull()).drop("drop_reason").write.option("compression", "zstd") \
-            .parquet(out.subdir("kept"))
-        if cfg.thresholds_on:
-            assigned.where(F.col("drop_reason").isNotNull()).write.option("compression", "zstd") \
-                .parquet(out.subdir("rejected"))
-    with phase("summary"):
-        counters = summarize(assigned.select(cfg.lang_field, "ppl", "quality_bucket", "drop_reason"), cfg, models)
-        stats = build_stats(counters, files, out, cfg, grids, scored_counts, models, phase)
+        counters = assign_phase(spark, staged_files, grids, cfg_json, out.tmp)
+        if staged_files:
+            for name in ("kept", "rejected"):
+                ensure_schema_file(out.subdir(name), output_schema(pq.read_schema(staged_files[0]), name))
+    stats = build_stats(counters, files, out, cfg, grids, scored_counts, models, phase)
     shutil.rmtree(staged, ignore_errors=True)
     out.commit(stats)
     print_summary(stats, out.path)
     return stats
+
+
+def output_schema(staged: pa.Schema, name: str) -> pa.Schema:
+    """kept/ and rejected/ columns: the staged ones + percentile and bucket (+ drop_reason)."""
+    fields = [f for f in ASSIGN_FIELDS if name == "rejected" or f.name != "drop_reason"]
+    return pa.schema([f for f in staged if f.name not in {a.name for a in ASSIGN_FIELDS}] + fields)
 
 
 def input_rows(files: list[str]) -> int:
