@@ -15,7 +15,9 @@ The three methods, each in a fresh child process (so peaks do not carry over):
                 1,024 documents, EOS inserted with numpy) -> ShardWriter, one process, one thread
   corpus_tools_arrow  the same with pyarrow's streaming JSON reader instead (text, source only)
   spark         pipelines.pack.run on local[workers] (tokenize, count, assign, shuffle, write),
-                session start excluded
+                session start excluded, reading the JSON lines (parsed and staged by the job)
+  spark_parquet the same reading the documents as Parquet (id, text, source): what `ziya pack`
+                reads in the pipeline, a stage's kept/
   megatron      Megatron-LM's tools/preprocess_data.py, reproduced (it is not in the
                 megatron-core wheel): multiprocessing.Pool(workers).imap(encode, lines, 25), each
                 worker json.loads + SentencePiece encode_as_ids per document + EOS, the parent
@@ -45,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-METHODS = ("corpus_tools", "corpus_tools_arrow", "spark", "megatron")
+METHODS = ("corpus_tools", "corpus_tools_arrow", "spark", "spark_parquet", "megatron")
 
 
 # ---------------------------------------------------------------- inputs
@@ -73,12 +75,26 @@ def make_inputs(bench: Path, work: Path, base_mb: float, scales: list[int]) -> d
         with open(single, "wb") as f:
             for chunk in files[:k]:
                 f.write(b"".join(chunk))
-        out[k] = {"dir": str(folder), "file": str(single), "bytes": single.stat().st_size,
+        parquet = work / f"{k}x-parquet"
+        parquet.mkdir()
+        for n, chunk in enumerate(files[:k]):
+            write_parquet(chunk, parquet / f"part-{n:05d}.parquet")
+        out[k] = {"dir": str(folder), "file": str(single), "parquet": str(parquet), "bytes": single.stat().st_size,
                   "docs": sum(len(c) for c in files[:k])}
     return out
 
 
-# ---------------------------------------------------------------- the three methods (run in a child)
+def write_parquet(lines: list[bytes], path: Path) -> None:
+    """The documents' id, text and source as Parquet: the shape of a stage's kept/."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    records = [json.loads(line) for line in lines]
+    pq.write_table(pa.table({key: [r.get(key) for r in records] for key in ("id", "text", "source")}), path,
+                   compression="zstd")
+
+
+# ---------------------------------------------------------------- the methods (run in a child)
 
 def run_corpus_tools(inputs: dict, out: str, workers: int) -> dict:
     """One process, one thread: the project's contract reader (ids, quarantine) -> encode -> write."""
@@ -123,15 +139,14 @@ def pack_batches(batches, out: str) -> dict:
     return {"tokens": sum(i.tokens for i in infos), "documents": sum(i.documents for i in infos)}
 
 
-def run_spark(inputs: dict, out: str, workers: int) -> dict:
+def run_spark(inputs: dict, out: str, workers: int, conf: dict, fmt: str = "dir") -> dict:
     from corpus_tools.shards import PackConfig
     from pipelines import pack
     from pipelines.spark import get_session
 
-    spark = get_session("bench-pack", f"local[{workers}]", {"spark.sql.shuffle.partitions": str(2 * workers)})
+    spark = get_session("bench-pack", f"local[{workers}]", {"spark.sql.shuffle.partitions": str(2 * workers), **conf})
     spark.range(1).count()  # session and first job up before the clock starts
-    return {"start_clock": True, "spark": spark,
-            "run": lambda: pack.run(spark, [inputs["dir"]], out, PackConfig(), overwrite=True)}
+    return {"spark": spark, "run": lambda: pack.run(spark, [inputs[fmt]], out, PackConfig(), overwrite=True)}
 
 
 class MegatronEncoder:
@@ -183,7 +198,7 @@ def run_megatron(inputs: dict, out: str, workers: int) -> dict:
     return {"tokens": tokens, "documents": docs}
 
 
-def child(method: str, inputs_json: str, out: str, workers: int, result: str) -> None:
+def child(method: str, inputs_json: str, out: str, workers: int, result: str, conf: dict) -> None:
     from measure import TreeCpu
 
     inputs = json.loads(inputs_json)
@@ -195,9 +210,10 @@ def child(method: str, inputs_json: str, out: str, workers: int, result: str) ->
     import corpus_tools.shards  # noqa: F401
     if method == "megatron":
         import megatron.core.datasets.indexed_dataset  # noqa: F401
-    runner = {"corpus_tools": run_corpus_tools, "corpus_tools_arrow": run_corpus_tools_arrow, "spark": run_spark,
-              "megatron": run_megatron}[method]
-    prepared = runner(inputs, out, workers) if method == "spark" else None
+    runner = {"corpus_tools": run_corpus_tools, "corpus_tools_arrow": run_corpus_tools_arrow,
+              "megatron": run_megatron}.get(method)
+    prepared = run_spark(inputs, out, workers, conf, "parquet" if method == "spark_parquet" else "dir") \
+        if method.startswith("spark") else None
     with TreeCpu() as cpu:
         t = time.perf_counter()
         if prepared:
@@ -215,34 +231,37 @@ def child(method: str, inputs_json: str, out: str, workers: int, result: str) ->
 
 def peak_tree_memory(proc: subprocess.Popen, interval: float = 0.2) -> dict:
     """Peaks over time of the memory summed over the child and all its descendants, in MB: RSS
-    (counts pages a forked pool shares with its parent once per process) and PSS (shares them out)."""
-    root, peak = psutil.Process(proc.pid), {"rss": 0.0, "pss": 0.0}
+    (counts pages a forked pool shares with its parent once per process) and PSS (shares them out),
+    and the PSS of the JVM alone (Spark's driver and executors in local mode)."""
+    root, peak = psutil.Process(proc.pid), {"rss": 0.0, "pss": 0.0, "jvm_pss": 0.0}
     while proc.poll() is None:
-        now = {"rss": 0.0, "pss": 0.0}
+        now = {"rss": 0.0, "pss": 0.0, "jvm_pss": 0.0}
         try:
             procs = [root] + root.children(recursive=True)
         except psutil.Error:
             break
         for p in procs:
             try:
-                info = p.memory_full_info()
+                info, name = p.memory_full_info(), p.name()
             except psutil.Error:
                 continue
             now["rss"] += info.rss / 1e6
             now["pss"] += info.pss / 1e6
+            if "java" in name:
+                now["jvm_pss"] += info.pss / 1e6
         peak = {k: max(peak[k], now[k]) for k in peak}
         time.sleep(interval)
     return peak
 
 
-def measure(method: str, inputs: dict, work: Path, workers: int) -> dict:
+def measure(method: str, inputs: dict, work: Path, workers: int, conf: list[str]) -> dict:
     out = work / f"out-{method}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     result = work / f"result-{method}.json"
     cmd = [sys.executable, __file__, "--child", method, json.dumps(inputs), str(out / "pack"), str(result),
-           "--workers", str(workers)]
-    if method != "spark":
+           "--workers", str(workers), "--conf", *conf]
+    if not method.startswith("spark"):
         (out / "pack").mkdir()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = peak_tree_memory(proc)
@@ -252,18 +271,19 @@ def measure(method: str, inputs: dict, work: Path, workers: int) -> dict:
     r = json.loads(result.read_text())
     mb = inputs["bytes"] / 1e6
     return {"method": method, "docs_in": inputs["docs"], "input_mb": round(mb, 1), **r, "peak_rss_mb": round(peak["rss"]), "peak_pss_mb": round(peak["pss"]),
+            "peak_jvm_pss_mb": round(peak["jvm_pss"]),
             "tokens_per_s": r["tokens"] / r["wall_s"], "mb_per_s": mb / r["wall_s"],
             "tokens_per_cpu_s": r["tokens"] / r["cpu_s"], "mb_per_cpu_s": mb / r["cpu_s"]}
 
 
 def print_table(rows: list[dict]) -> None:
     head = f"{'scale':>5} {'method':<18} {'MB':>6} {'tokens':>11} {'wall s':>7} {'CPU s':>7} {'tok/s':>9} " \
-           f"{'tok/CPU-s':>10} {'MB/CPU-s':>9} {'peak RSS MB':>11} {'peak PSS MB':>11}"
+           f"{'tok/CPU-s':>10} {'MB/CPU-s':>9} {'peak RSS MB':>11} {'peak PSS MB':>11} {'of it JVM':>9}"
     print(head)
     for r in rows:
         print(f"{r['scale']:>4}x {r['method']:<18} {r['input_mb']:>6.1f} {r['tokens']:>11,} {r['wall_s']:>7.1f} "
               f"{r['cpu_s']:>7.1f} {r['tokens_per_s']:>9,.0f} {r['tokens_per_cpu_s']:>10,.0f} "
-              f"{r['mb_per_cpu_s']:>9.2f} {r['peak_rss_mb']:>11,} {r['peak_pss_mb']:>11,}")
+              f"{r['mb_per_cpu_s']:>9.2f} {r['peak_rss_mb']:>11,} {r['peak_pss_mb']:>11,} {r['peak_jvm_pss_mb']:>9,}")
 
 
 def main() -> None:
@@ -274,10 +294,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="Megatron's pool size and Spark's local[N]")
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     ap.add_argument("--json-out", default=str(ROOT / "benchmarks/results/pack.json"))
+    ap.add_argument("--conf", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="Spark settings for the spark methods, e.g. spark.driver.memory=512m")
     ap.add_argument("--child", nargs=4, metavar=("METHOD", "INPUTS", "OUT", "RESULT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.child[2], args.workers, args.child[3])
+        conf = dict(pair.split("=", 1) for pair in args.conf)
+        child(args.child[0], args.child[1], args.child[2], args.workers, args.child[3], conf)
         return
 
     load_before = os.getloadavg()
@@ -287,14 +310,15 @@ def main() -> None:
         for k in args.scales:
             for method in args.methods:
                 print(f"[bench_pack] {k}x {method} ...", file=sys.stderr, flush=True)
-                rows.append({"scale": k, **measure(method, inputs[k], Path(tmp) / f"{k}x", args.workers)})
-    print(f"machine: {os.cpu_count()} cores; load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}")
+                rows.append({"scale": k, **measure(method, inputs[k], Path(tmp) / f"{k}x", args.workers, args.conf)})
+    print(f"machine: {os.cpu_count()} cores; load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}; "
+          f"spark conf {args.conf or 'default'}")
     print_table(rows)
     by = {(r["scale"], r["method"]): r for r in rows}
     for k in args.scales:
         base = by.get((k, "megatron"))
         if base:
-            for method in ("corpus_tools", "corpus_tools_arrow", "spark"):
+            for method in ("corpus_tools", "corpus_tools_arrow", "spark", "spark_parquet"):
                 if (k, method) in by:
                     r = by[(k, method)]
                     print(f"{k}x: {method} / megatron per core: {r['tokens_per_cpu_s'] / base['tokens_per_cpu_s']:.2f}x "

@@ -157,25 +157,25 @@ def name_shards(shards: list[dict]) -> list[dict]:
 def shard_column(shards: list[dict]):
     """A mapInArrow function adding each document's shard name: the last shard of its source
     whose first id is <= the document's id (a binary search over the small boundary list)."""
-    by_source: dict[str, tuple[np.ndarray, list[str]]] = {}
+    by_source: dict[str, tuple[list, list]] = {}
     for s in shards:
         firsts, names = by_source.setdefault(s["source"], ([], []))
         firsts.append(s["first_id"])
         names.append(s["name"])
-    bounds = {src: (np.array(firsts, dtype=object), names) for src, (firsts, names) in by_source.items()}
+    bounds = {src: (np.array(firsts, dtype=object), np.array(names, dtype=object))
+              for src, (firsts, names) in by_source.items()}
 
     def with_shard(batches):
         import pyarrow as pa
 
         for batch in batches:
-            sources = batch.column("source").to_pylist()
-            ids = np.array(batch.column("id").to_pylist(), dtype=object)
-            names = [None] * len(ids)
+            sources = batch.column("source").to_numpy(zero_copy_only=False)
+            ids = batch.column("id").to_numpy(zero_copy_only=False)
+            names = np.empty(len(ids), dtype=object)
             for src in set(sources):
-                rows = np.flatnonzero(np.array(sources, dtype=object) == src)
+                rows = sources == src
                 firsts, shard_names = bounds[src]
-                for row, at in zip(rows, np.searchsorted(firsts, ids[rows], side="right") - 1):
-                    names[row] = shard_names[at]
+                names[rows] = shard_names[np.searchsorted(firsts, ids[rows], side="right") - 1]
             yield pa.RecordBatch.from_arrays([pa.array(names, pa.string()), batch.column("id"), batch.column("tokens")],
                                              names=["shard", "id", "tokens"])
     return with_shard
