@@ -141,7 +141,8 @@ def main() -> int:
     try:
         os.makedirs(os.path.join(work, "in"))
         pq.write_table(table, os.path.join(work, "in", "part-0.parquet"), row_group_size=2000)
-        spark = get_session("bench-score", args.master, {"spark.ui.showConsoleProgress": "false"})
+        spark = get_session("bench-score", args.master,
+                            {**score.spark_defaults(local=True), "spark.ui.showConsoleProgress": "false"})
         spark.range(1).count()  # JVM warm-up outside the measurement
         with TreeCpu() as cpu, PeakRss() as rss:
             wall = time.perf_counter()

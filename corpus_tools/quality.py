@@ -38,6 +38,7 @@ class QualityTrainConfig:
     word_ngrams: int = 2
     dim: int = 64
     min_count: int = 2
+    bucket: int = 200_000  # hashed n-gram rows: fastText's 2M default makes a 512 MB model at dim 64
     max_docs_per_class: int = 50_000  # balanced classes: the larger one is subsampled
     seed: int = 0
 
@@ -61,7 +62,7 @@ def train(positive: list[str], negative: list[str], output: str, cfg: QualityTra
         path = f.name
     try:
         model = fasttext.train_supervised(path, epoch=cfg.epoch, lr=cfg.lr, wordNgrams=cfg.word_ngrams, dim=cfg.dim,
-                                          minCount=cfg.min_count, seed=cfg.seed, thread=1, verbose=0)
+                                          minCount=cfg.min_count, bucket=cfg.bucket, seed=cfg.seed, thread=1, verbose=0)
     finally:
         os.remove(path)
     model.save_model(output)

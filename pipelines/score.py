@@ -39,6 +39,15 @@ from pipelines.stage import Phases, StageOutput, mark_part_done, part_done
 STAGED = "scored_staged"  # documents with their scores, removed before commit
 
 
+def spark_defaults(local: bool) -> dict[str, str]:
+    """The grid's aggregation has one row per language: let adaptive execution coalesce its
+    shuffle, and on one machine start from a few partitions per core instead of 200."""
+    defaults = {"spark.sql.adaptive.enabled": "true"}
+    if local:
+        defaults["spark.sql.shuffle.partitions"] = str(2 * (os.cpu_count() or 1))
+    return defaults
+
+
 def resolve_input(inputs: list[str]) -> list[str]:
     """Parquet files of the input; a finished stage's directory stands for its kept/."""
     paths = [os.path.join(p, "kept") if os.path.exists(os.path.join(p, "_SUCCESS")) and os.path.isdir(os.path.join(p, "kept"))

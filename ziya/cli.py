@@ -217,7 +217,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from corpus_tools.lm.model import ModelError
     from corpus_tools.lm.score import ScoreConfig
     from pipelines import score
-    from pipelines.spark import get_session
+    from pipelines.spark import get_session, under_spark_submit
 
     data = read_file(args.config)
     for key in ("models", "quality_model", "max_ppl", "min_quality", "high_share", "medium_share", "text_field"):
@@ -229,7 +229,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         cfg = ScoreConfig.from_dict(data)
         score.check_input(score.resolve_input(args.input), cfg)  # fail on bad input before starting Spark
         score.check_models(cfg)
-        spark = get_session("ziya-score", args.master, _parse_conf(args.conf))
+        defaults = score.spark_defaults(local=args.master is None and not under_spark_submit())
+        spark = get_session("ziya-score", args.master, {**defaults, **_parse_conf(args.conf)})
         score.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
     except ModelError as exc:
         print(f"ziya score: error: {exc}", file=sys.stderr)
