@@ -10,11 +10,11 @@ Phases, each a function over DataFrames:
              does (bad records go to quarantine/)
   tokenize   one pass over the text (mapInArrow): batched SentencePiece, EOS appended to every
              document, the ids as one binary column (uint16 or int32); persisted on disk
-  count      documents, empty documents and tokens per source (one aggregation)
   assign     shard boundaries: per source, documents in id order; a document whose first token
              falls at offset o of its source goes to shard o // shard_tokens (a running sum over
-             the small (source, id, tokens) rows, which also checks ids are unique within a
-             source); each shard's first id comes back to the driver
+             the small (source, id, tokens) rows, which also counts empty documents and checks
+             ids are unique within a source); each shard's first id and counts come back to the
+             driver
   write      documents shuffled to their (source, shard), sorted by id, each shard streamed to
              PREFIX.bin/.idx by one task (corpus_tools.shards.ShardWriter)
   manifest   manifest.json (every shard with its counts, sizes and sha256; totals per source; the
@@ -99,31 +99,23 @@ def tokenized_batches(tok: Tokenizer, batch, encode_threads: int):
 
 # ---------------------------------------------------------------- count and assign
 
-def count_per_source(tok) -> dict[str, dict]:
-    """{source: {documents, empty, tokens}} in one aggregation, which also computes the persisted tokens."""
-    from pyspark.sql import functions as F
-
-    rows = tok.groupBy("source").agg(
-        F.count(F.lit(1)).alias("documents"), F.sum((F.col("n_tokens") == 0).cast("long")).alias("empty"),
-        F.sum("n_tokens").alias("tokens")).collect()
-    return {r.source: {"documents": r.documents, "empty": r.empty, "tokens": r.tokens or 0} for r in rows}
-
-
-def assign_shards(tok, shard_tokens: int) -> list[dict]:
-    """Every shard as {source, key, first_id, documents, tokens}, sorted by (source, key).
+def plan_shards(tok, shard_tokens: int) -> tuple[dict[str, dict], list[dict]]:
+    """({source: {documents, empty, tokens}}, every shard as {source, key, first_id, documents,
+    tokens} sorted by (source, key)), from one aggregation over the small (source, id, n_tokens)
+    rows, which also computes the persisted tokens.
 
     A document whose first token lies at offset o within its source (documents in id order)
     belongs to shard key o // shard_tokens: boundaries depend on the data only. The running
-    sum is a window over one partition per source, but over rows of (source, id, n_tokens)
-    only, which Spark spills to disk when a source is large. The same pass finds ids repeated
-    within a source, which would make the order (and so the shards) ambiguous: the job stops."""
+    sum is a window over one partition per source, which Spark spills to disk when a source is
+    large. Empty documents get no key (their group counts them). The same pass finds ids
+    repeated within a source, which would make the order (and so the shards) ambiguous."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     order = Window.partitionBy("source").orderBy("id")
-    running = order.rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    placed = (tok.where(F.col("n_tokens") > 0).select("source", "id", "n_tokens")
-              .withColumn("key", F.floor((F.sum("n_tokens").over(running) - F.col("n_tokens")) / shard_tokens))
+    offset = F.sum("n_tokens").over(order.rowsBetween(Window.unboundedPreceding, Window.currentRow)) - F.col("n_tokens")
+    placed = (tok.select("source", "id", "n_tokens")
+              .withColumn("key", F.when(F.col("n_tokens") > 0, F.floor(offset / shard_tokens)))
               .withColumn("repeated", (F.lag("id").over(order) == F.col("id")).cast("long")))
     rows = placed.groupBy("source", "key").agg(
         F.min("id").alias("first_id"), F.count(F.lit(1)).alias("documents"), F.sum("n_tokens").alias("tokens"),
@@ -131,8 +123,15 @@ def assign_shards(tok, shard_tokens: int) -> list[dict]:
     repeated = sorted({r.source for r in rows if r.repeated})
     if repeated:
         raise ValueError(f"document ids must be unique within a source; sources with repeated ids: {repeated}")
-    return sorted(({k: v for k, v in r.asDict().items() if k != "repeated"} for r in rows),
-                  key=lambda r: (r["source"], r["key"]))
+    per_source: dict[str, dict] = {}
+    for r in rows:
+        counts = per_source.setdefault(r.source, {"documents": 0, "empty": 0, "tokens": 0})
+        counts["documents"] += r.documents
+        counts["empty"] += r.documents if r.key is None else 0
+        counts["tokens"] += r.tokens or 0
+    shards = sorted(({k: v for k, v in r.asDict().items() if k != "repeated"} for r in rows if r.key is not None),
+                    key=lambda r: (r["source"], r["key"]))
+    return per_source, shards
 
 
 def name_shards(shards: list[dict]) -> list[dict]:
@@ -266,11 +265,10 @@ def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool 
     with phase("read"):
         docs, text_col, quarantined = read_input(spark, inputs, cfg, out)
     source_col = cfg.input.source_field if cfg.input.source_field in docs.columns else ("source" if "source" in docs.columns else None)
-    with phase("tokenize + count"):
+    with phase("tokenize + assign"):
         tok = tokenize(docs, text_col, source_col, resolved, cfg.encode_threads).persist(StorageLevel.DISK_ONLY)
-        per_source = count_per_source(tok)
-    with phase("assign"):
-        shards = name_shards(assign_shards(tok, cfg.shard_tokens))
+        per_source, shards = plan_shards(tok, cfg.shard_tokens)
+        shards = name_shards(shards)
     with phase(f"write {len(shards)} shards"):
         written = {}
         if shards:
