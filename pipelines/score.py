@@ -7,13 +7,14 @@
 Phases (as in `ziya clean`, documents never pass through the JVM: each Spark task reads its
 part with pyarrow, runs corpus_tools on it, writes its own Parquet part and returns one small row):
   score     one task per input row group (a stage's kept/ or Parquet with id, text and lang):
-            ppl, ppl_para (and quality_score) per document into a staged part; each Python worker
-            loads each model once; a finished part is marked done, so a killed run resumes
+            ppl, ppl_para (and quality_score) per document, staged without the text; each Python
+            worker loads each model once; a finished part is marked done, so a killed run resumes
   grid      per language, one aggregation over the staged score column: its quantiles on a 0.1%
             grid (plus the bucket cut points) with percentile_approx at an accuracy that makes
             ranks exact up to a million documents per language. No window, no single partition.
-  assign    one task per staged part: ppl_percentile by binary search in the grid,
-            quality_bucket, drop_reason from the thresholds -> kept/ and rejected/ parts + counters
+  assign    one task per row group: its documents + staged scores, ppl_percentile by binary search
+            in the grid, quality_bucket, drop_reason from the thresholds -> kept/ and rejected/
+            parts + counters
 Counters are added up on the driver and input = kept + rejected is checked before the commit.
 Languages without a model keep null scores, pass every threshold and are counted (`unscored`).
 """
@@ -30,8 +31,9 @@ import pyarrow.parquet as pq
 
 from corpus_tools.config import ConfigError
 from corpus_tools.lm.model import available_models, cached_model
-from corpus_tools.lm.score import (ASSIGN_FIELDS, BUCKETS, BatchScorer, QuantileGrid, ScoreConfig, accuracy_for, assign,
-                                   config_json, grid_fractions, grids_from_json, grids_to_json)
+from corpus_tools.lm.score import (ASSIGN_FIELDS, BUCKETS, SCORE_FIELDS, BatchScorer, QuantileGrid, ScoreConfig,
+                                   accuracy_for, assign, config_json, grid_fractions, grids_from_json, grids_to_json,
+                                   with_columns)
 from corpus_tools.readers import list_input_files
 from corpus_tools.writers import PartWriter, ensure_schema_file
 from pipelines.stage import Phases, StageOutput, mark_part_done, part_done
@@ -87,8 +89,10 @@ def check_models(cfg: ScoreConfig) -> dict[str, str]:
 # ---------------------------------------------------------------- score: tasks read and write their own parts
 
 def score_part(cfg_json: str, path: str, row_group: int, out_dir: str, part: str) -> dict:
-    """Score one row group of an input file into `<out_dir>/scored_staged/<part>.parquet` unless
-    an earlier attempt finished it. Documents never cross into the JVM."""
+    """Score one row group of an input file unless an earlier attempt finished it. Only the
+    scores are staged (`<out_dir>/scored_staged/<part>.parquet`: lang, ppl, ppl_para,
+    quality_score in the row group's order): the text is written once, by assign. Documents never
+    cross into the JVM."""
     done = part_done(out_dir, part)
     if done is not None:
         return done
@@ -96,10 +100,10 @@ def score_part(cfg_json: str, path: str, row_group: int, out_dir: str, part: str
     writer = None
     rows = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=scorer.cfg.batch_rows, row_groups=[row_group]):
-        scored = scorer.score(batch)
+        scores = scorer.scores(batch)
         if writer is None:
-            writer = PartWriter(os.path.join(out_dir, STAGED), part, scored.schema)
-        writer.write(scored)
+            writer = PartWriter(os.path.join(out_dir, STAGED), part, scores.schema)
+        writer.write(scores)
         rows += batch.num_rows
     if writer is not None:
         writer.close()
@@ -156,22 +160,30 @@ def grid_phase(scored, cfg: ScoreConfig, documents: int) -> tuple[dict[str, Quan
 
 # ---------------------------------------------------------------- assign: tasks write kept/ and rejected/ parts
 
-def assign_part(cfg_json: str, grids_json: str, staged_file: str, out_dir: str, part: str) -> dict[str, int]:
-    """Percentiles, buckets and thresholds for one staged part, written as its kept/ and
-    rejected/ parts; its counters."""
+def assign_part(cfg_json: str, grids_json: str, unit: dict, staged_file: str, out_dir: str) -> dict[str, int]:
+    """Percentiles, buckets and thresholds for one input row group and its staged scores,
+    written as its kept/ and rejected/ parts; its counters."""
     cfg = ScoreConfig.from_dict(json.loads(cfg_json))
     grids = grids_from_json(grids_json)
     models = available_models(cfg.models)
-    staged_schema = pq.read_schema(staged_file)
-    kept = PartWriter(os.path.join(out_dir, "kept"), part, output_schema(staged_schema, "kept"))
-    rejected = PartWriter(os.path.join(out_dir, "rejected"), part, output_schema(staged_schema, "rejected"))
+    scores = pq.read_table(staged_file)  # small: four columns of one row group
+    source = pq.ParquetFile(unit["path"])
+    schema = output_schema(source.schema_arrow, "rejected")
+    kept = PartWriter(os.path.join(out_dir, "kept"), unit["part"], output_schema(source.schema_arrow, "kept"))
+    rejected = PartWriter(os.path.join(out_dir, "rejected"), unit["part"], schema)
     counters: dict[str, int] = {}
-    for batch in pq.ParquetFile(staged_file).iter_batches(batch_size=4096):
-        out = assign(batch, grids, cfg)
+    offset = 0
+    for batch in source.iter_batches(batch_size=4096, row_groups=[unit["row_group"]]):
+        part = scores.slice(offset, batch.num_rows)
+        offset += batch.num_rows
+        scored = with_columns(batch, SCORE_FIELDS, [part.column(f.name).combine_chunks() for f in SCORE_FIELDS])
+        out = assign(scored, grids, cfg)
         count_batch(out, cfg, models, counters)
         reasons = out.column("drop_reason")
         kept.write(out.filter(reasons.is_null()))
         rejected.write(out.filter(reasons.is_valid()))
+    if offset != scores.num_rows:
+        raise RuntimeError(f"{unit['path']} row group {unit['row_group']}: {offset} rows, {scores.num_rows} scores")
     kept.close()
     rejected.close()
     return counters
@@ -196,22 +208,24 @@ def count_batch(out, cfg: ScoreConfig, models: dict, counters: dict[str, int]) -
             add("unscored/" + ("no_model" if lang not in models else "no_text"))
 
 
-def assign_phase(spark, staged_files: list[str], grids: dict[str, QuantileGrid], cfg_json: str, out_dir: str) -> dict:
-    """One Spark task per staged part; the counters of all parts added up."""
+def assign_phase(spark, plan: list[dict], grids: dict[str, QuantileGrid], cfg_json: str, out_dir: str) -> dict:
+    """One Spark task per scored row group; the counters of all parts added up."""
     grids_json = grids_to_json(grids)
-    plan = [{"part": os.path.basename(f)[: -len(".parquet")], "path": f} for f in staged_files]
+    staged = os.path.join(out_dir, STAGED)
+    units = [u for u in plan if os.path.exists(os.path.join(staged, f"{u['part']}.parquet"))]
 
     def assign_parts(batches):
         import pyarrow as pa
 
         for batch in batches:
-            for row in batch.to_pylist():
-                counters = assign_part(cfg_json, grids_json, row["path"], out_dir, row["part"])
+            for unit in batch.to_pylist():
+                counters = assign_part(cfg_json, grids_json, unit, os.path.join(staged, f"{unit['part']}.parquet"), out_dir)
                 yield pa.RecordBatch.from_pydict({"counters": [json.dumps(counters)]})
 
     totals: dict[str, int] = {}
-    if plan:
-        frame = spark.createDataFrame(spark.sparkContext.parallelize(plan, len(plan)), "part string, path string")
+    if units:
+        frame = spark.createDataFrame(spark.sparkContext.parallelize(units, len(units)),
+                                      "part string, path string, row_group int")
         for r in frame.mapInArrow(assign_parts, "counters string").collect():
             for k, v in json.loads(r.counters).items():
                 totals[k] = totals.get(k, 0) + v
@@ -247,10 +261,9 @@ def run(spark, inputs: list[str], output: str, cfg: ScoreConfig, overwrite: bool
     with phase("assign"):
         for name in ("kept", "rejected"):
             shutil.rmtree(out.subdir(name), ignore_errors=True)
-        counters = assign_phase(spark, staged_files, grids, cfg_json, out.tmp)
-        if staged_files:
-            for name in ("kept", "rejected"):
-                ensure_schema_file(out.subdir(name), output_schema(pq.read_schema(staged_files[0]), name))
+        counters = assign_phase(spark, plan, grids, cfg_json, out.tmp)
+        for name in ("kept", "rejected"):
+            ensure_schema_file(out.subdir(name), output_schema(pq.read_schema(files[0]), name))
     stats = build_stats(counters, files, out, cfg, grids, scored_counts, models, phase)
     shutil.rmtree(staged, ignore_errors=True)
     out.commit(stats)
@@ -258,10 +271,11 @@ def run(spark, inputs: list[str], output: str, cfg: ScoreConfig, overwrite: bool
     return stats
 
 
-def output_schema(staged: pa.Schema, name: str) -> pa.Schema:
-    """kept/ and rejected/ columns: the staged ones + percentile and bucket (+ drop_reason)."""
-    fields = [f for f in ASSIGN_FIELDS if name == "rejected" or f.name != "drop_reason"]
-    return pa.schema([f for f in staged if f.name not in {a.name for a in ASSIGN_FIELDS}] + fields)
+def output_schema(source: pa.Schema, name: str) -> pa.Schema:
+    """kept/ and rejected/ columns: the input's + scores, percentile and bucket (+ drop_reason)."""
+    added = SCORE_FIELDS + [f for f in ASSIGN_FIELDS if name == "rejected" or f.name != "drop_reason"]
+    replaced = {f.name for f in SCORE_FIELDS + ASSIGN_FIELDS}
+    return pa.schema([f for f in source if f.name not in replaced] + added)
 
 
 def input_rows(files: list[str]) -> int:

@@ -150,3 +150,22 @@ def test_corrupt_and_missing_model_files_are_clear_errors(small_model, tmp_path)
 def test_perplexity_is_finite_for_unknown_words(small_model):
     ppl, ppl_para = LanguageModel(small_model).perplexities("qqqq zzzz xxxx")
     assert math.isfinite(ppl) and math.isfinite(ppl_para)
+
+
+def test_cli_kenlm_train_writes_the_model(tmp_path, capsys):
+    from ziya.cli import main
+
+    rc = main(["kenlm", "train", "--lang", "en", "--input", TRAIN_TXT, "--output", str(tmp_path / "en"),
+               "--order", "3", "--vocab-size", "1000"])
+    assert rc == 0
+    assert "3-gram model" in capsys.readouterr().err
+    assert LanguageModel(str(tmp_path / "en")).kenlm.order == 3
+
+
+def test_cli_kenlm_train_without_text_is_a_clear_error(tmp_path, capsys):
+    from ziya.cli import main
+
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    assert main(["kenlm", "train", "--lang", "en", "--input", str(empty), "--output", str(tmp_path / "m")]) == 2
+    assert "no reference text" in capsys.readouterr().err

@@ -139,3 +139,36 @@ def test_config_validates_thresholds():
         ScoreConfig.from_dict({"min_quality": 0.5})
     with pytest.raises(ConfigError):
         ScoreConfig.from_dict({"high_share": 0.7, "medium_share": 0.6})
+
+
+def test_cli_score_refuses_input_without_language_column_before_starting_spark(models_dir, tmp_path, capsys):
+    from ziya.cli import main
+
+    pq.write_table(pa.Table.from_pylist([{"id": "a", "text": "x"}]), tmp_path / "part-0.parquet")
+    rc = main(["score", "--input", str(tmp_path), "--output", str(tmp_path / "out"), "--models", models_dir])
+    assert rc == 2
+    assert "language column 'lang'" in capsys.readouterr().err
+
+
+def test_quality_score_is_added_and_thresholded(spark, models_dir, tmp_path):
+    from corpus_tools.quality import train as train_quality
+
+    rows = corpus_rows()
+    good = tmp_path / "good.jsonl"
+    bad = tmp_path / "bad.jsonl"
+    lines = [line.strip() for line in open(TRAIN_TXT, encoding="utf-8")][:600]
+    good.write_text("".join(json.dumps({"text": "\n".join(lines[i:i + 3])}) + "\n" for i in range(0, 600, 3)))
+    bad.write_text("".join(json.dumps({"text": " ".join(reversed(" ".join(lines[i:i + 3]).split())) + " casino bonus"}) + "\n"
+                           for i in range(0, 600, 3)))
+    classifier = str(tmp_path / "quality.bin")
+    train_quality([str(good)], [str(bad)], classifier)
+    inp = write_input(tmp_path / "in", rows)
+    stats = score.run(spark, [inp], str(tmp_path / "out"),
+                      ScoreConfig(models=models_dir, quality_model=classifier, min_quality=0.5))
+    docs = {**read_all(str(tmp_path / "out" / "kept")), **read_all(str(tmp_path / "out" / "rejected"))}
+    assert docs["en-empty"]["quality_score"] is None
+    assert all(0.0 <= d["quality_score"] <= 1.0 for k, d in docs.items() if k != "en-empty")
+    low = {k for k, d in docs.items() if d["quality_score"] is not None and d["quality_score"] < 0.5}
+    rejected = read_all(str(tmp_path / "out" / "rejected"))
+    assert set(rejected) == low and all(r["drop_reason"] == "quality_score_too_low" for r in rejected.values())
+    assert stats["input"] == stats["kept"] + stats["rejected"] == len(rows)

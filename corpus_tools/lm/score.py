@@ -86,6 +86,12 @@ class BatchScorer:
         self.models = available_models(cfg.models)
 
     def score(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The batch with ppl, ppl_para and quality_score added (replacing older ones)."""
+        scores = self.scores(batch)
+        return with_columns(batch, SCORE_FIELDS, [scores.column(f.name) for f in SCORE_FIELDS])
+
+    def scores(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Only the language and the scores of each document, in the batch's row order."""
         from corpus_tools.lm.model import cached_model
 
         texts = batch.column(self.cfg.text_field).to_pylist()
@@ -102,10 +108,13 @@ class BatchScorer:
 
             quality = cached_classifier(self.cfg.quality_model).probabilities(texts)
         arrays = [pa.array(ppl, pa.float64()), pa.array(ppl_para, pa.float64()), pa.array(quality, pa.float64())]
-        return _with_columns(batch, SCORE_FIELDS, arrays)
+        lang = batch.column(self.cfg.lang_field)
+        return pa.RecordBatch.from_arrays([lang] + arrays, schema=pa.schema(
+            [pa.field(self.cfg.lang_field, lang.type)] + SCORE_FIELDS))
 
 
-def _with_columns(batch: pa.RecordBatch, fields: list[pa.Field], arrays: list[pa.Array]) -> pa.RecordBatch:
+def with_columns(batch: pa.RecordBatch, fields: list[pa.Field], arrays: list[pa.Array]) -> pa.RecordBatch:
+    """`batch` with these columns appended, replacing columns of the same names."""
     names = [f.name for f in fields]
     keep = [n for n in batch.schema.names if n not in names]
     base = batch.select(keep)
@@ -162,7 +171,7 @@ def assign(batch: pa.RecordBatch, grids: dict[str, QuantileGrid], cfg: ScoreConf
     reasons = drop_reasons(batch, bucket, scored, cfg)
     arrays = [pa.array(np.where(scored, percentile, None).tolist(), pa.float64()),
               pa.array(bucket.tolist(), pa.string()), pa.array(reasons, pa.string())]
-    return _with_columns(batch, ASSIGN_FIELDS, arrays)
+    return with_columns(batch, ASSIGN_FIELDS, arrays)
 
 
 def drop_reasons(batch: pa.RecordBatch, bucket: np.ndarray, scored: np.ndarray, cfg: ScoreConfig) -> list[str | None]:
