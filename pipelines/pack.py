@@ -239,6 +239,14 @@ def _finish(current, done_dir: str):
 
 # ---------------------------------------------------------------- the job
 
+def remove_partial_shards(shards_dir: str) -> None:
+    """Half-written shard files (`.tmp`) of a killed task; whole shards are kept or replaced."""
+    if os.path.isdir(shards_dir):
+        for name in os.listdir(shards_dir):
+            if name.endswith(".tmp"):
+                os.remove(os.path.join(shards_dir, name))
+
+
 def load_checked_tokenizer(cfg: PackConfig) -> Tokenizer:
     """The tokenizer, loaded on the driver first: a bad model fails before any Spark work."""
     return load_tokenizer(cfg.tokenizer)
@@ -261,6 +269,7 @@ def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool 
     resumed = out.begin([{"inputs": inputs}])
     for name in ("staged_input", "quarantine"):  # left by an interrupted run; finished shards are kept
         shutil.rmtree(out.subdir(name), ignore_errors=True)
+    remove_partial_shards(out.subdir(SHARDS))
 
     with phase("read"):
         docs, text_col, quarantined = read_input(spark, inputs, cfg, out)

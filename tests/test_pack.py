@@ -187,11 +187,13 @@ def test_an_interrupted_run_resumes_keeping_its_finished_shards(spark, raw_pack,
     config = json.loads(open(os.path.join(finished, "config.json")).read())
     (tmp / "_run.json").write_text(json.dumps({"config": config, "plan": [{"inputs": [raw]}]}))
     kept_inode = os.stat(tmp / (done["prefix"] + ".bin")).st_ino
+    (tmp / "shards" / "s-00001.bin.tmp").write_bytes(b"half a shard")  # a task killed mid-write
 
     stats = pack.run(spark, [raw], str(tmp_path / "pack"), PackConfig(shard_tokens=20))
     assert stats["resumed"]
     assert manifest_of(str(tmp_path / "pack"))["shards"] == manifest["shards"]
     assert os.stat(tmp_path / "pack" / (done["prefix"] + ".bin")).st_ino == kept_inode  # not rewritten
+    assert not [n for n in os.listdir(tmp_path / "pack" / "shards") if n.endswith(".tmp")]
 
 
 def test_rerun_is_a_no_op_and_another_config_is_refused(spark, sample_pack_output):
