@@ -81,24 +81,40 @@ def corpus_tools_scorer(cfg: ScoreConfig, table: pa.Table) -> None:
 
 
 class PeakRss:
-    """Peak RSS (MB) of the Python workers and of the JVM under this process, sampled."""
+    """Peak RSS (MB) of the Python workers and of the JVM under this process, and the CPU seconds
+    each kind of process spent while sampled (a process's last sample counts after it exits)."""
 
     def __init__(self, interval: float = 0.2):
         self.interval, self.stop = interval, threading.Event()
         self.worker = self.jvm = 0.0
+        self.cpu: dict[int, tuple[str, float]] = {}
+        self.start_cpu: dict[int, float] = {}
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
+    def sample(self):
+        for p in psutil.Process().children(recursive=True):
+            try:
+                rss, cmd, t = p.memory_info().rss / 1e6, " ".join(p.cmdline()), p.cpu_times()
+            except psutil.Error:
+                continue
+            kind = "jvm" if "java" in cmd else "python_workers"
+            if kind == "jvm":
+                self.jvm = max(self.jvm, rss)
+            else:
+                self.worker = max(self.worker, rss)
+            self.start_cpu.setdefault(p.pid, t.user + t.system)
+            self.cpu[p.pid] = (kind, t.user + t.system)
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for pid, (kind, cpu) in self.cpu.items():
+            out[kind] = out.get(kind, 0.0) + cpu - self.start_cpu.get(pid, 0.0)
+        return out
+
     def loop(self):
+        self.sample()
         while not self.stop.wait(self.interval):
-            for p in psutil.Process().children(recursive=True):
-                try:
-                    rss, cmd = p.memory_info().rss / 1e6, " ".join(p.cmdline())
-                except psutil.Error:
-                    continue
-                if "java" in cmd:
-                    self.jvm = max(self.jvm, rss)
-                elif "pyspark" in cmd or "python" in cmd:
-                    self.worker = max(self.worker, rss)
+            self.sample()
 
     def __enter__(self):
         self.thread.start()
@@ -145,9 +161,11 @@ def main() -> int:
                             {**score.spark_defaults(local=True), "spark.ui.showConsoleProgress": "false"})
         spark.range(1).count()  # JVM warm-up outside the measurement
         with TreeCpu() as cpu, PeakRss() as rss:
+            driver_cpu = time.process_time()
             wall = time.perf_counter()
             stats = score.run(spark, [os.path.join(work, "in")], os.path.join(work, "out"), cfg)
             wall = time.perf_counter() - wall
+            driver_cpu = time.process_time() - driver_cpu
         rows["ziya score Spark job (end to end)"] = (wall, cpu.total())
         spark.stop()
     finally:
@@ -160,12 +178,16 @@ def main() -> int:
         figures[name] = {"wall_s": wall, "cpu_s": cpu_s, "docs_per_cpu_s": len(docs) / cpu_s, "mb_per_cpu_s": mb / cpu_s,
                          "cpu_ratio_vs_bare": cpu_s / base_cpu}
         print(f"{name:38s} {wall:7.1f} {cpu_s:7.1f} {len(docs) / cpu_s:11.0f} {mb / cpu_s:9.2f} {cpu_s / base_cpu:10.2f}x")
+    by_kind = {**rss.cpu_by_kind(), "driver": driver_cpu}
     print(f"\nSpark phases (wall s): {stats['phase_seconds']}")
+    print("Spark job CPU s by process: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(by_kind.items())) +
+          f"; Python workers vs bare loop {by_kind.get('python_workers', 0) / base_cpu:.2f}x, "
+          f"vs corpus_tools {by_kind.get('python_workers', 0) / rows['corpus_tools BatchScorer'][1]:.2f}x")
     print(f"peak RSS: Python worker {rss.worker:.0f} MB (models loaded), JVM {rss.jvm:.0f} MB; "
           f"model files: " + ", ".join(f"{lang} {os.path.getsize(m.path) / 1e6:.0f} MB" for lang, m in models.items()))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"docs": len(docs), "mb": mb, "runs": figures, "phase_seconds": stats["phase_seconds"],
+            json.dump({"docs": len(docs), "mb": mb, "runs": figures, "phase_seconds": stats["phase_seconds"], "spark_cpu_by_process": by_kind,
                        "peak_rss_mb": {"python_worker": rss.worker, "jvm": rss.jvm}, "load": os.getloadavg()}, f, indent=2)
     return 0
 
