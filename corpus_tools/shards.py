@@ -273,7 +273,7 @@ class PackConfig:
     input: InputConfig = field(default_factory=InputConfig)
     tokenizer: str | None = None  # a SentencePiece model path; None: the default base (see corpus_tools.tokenizer)
     # A shard holds at most this many tokens plus one document: a document is never split across
-    # shards, so the document that crosses the limit ends the shard (an over-long one is a shard of its own).
+    # shards, so the document that crosses the limit ends its shard (an over-long one makes it larger).
     shard_tokens: int = DEFAULT_SHARD_TOKENS
     encode_threads: int = 1  # SentencePiece threads per task: Spark already runs one task per core
 

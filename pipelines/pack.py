@@ -21,8 +21,10 @@ Phases, each a function over DataFrames:
              tokenizer; the config), stats.json, committed atomically
 
 Shards hold one source each (so a blend can weight sources) and never split a document: a shard
-has at most shard_tokens tokens plus the one document that crosses the limit, and a document
-longer than shard_tokens fills a shard of its own. Shard contents and names depend only on the
+has fewer than shard_tokens tokens before its last document, the one that crosses the limit (a
+document longer than shard_tokens makes its shard that much larger; the next document starts a
+new shard). GPTDataset builds samples across document boundaries, so nothing is lost by not
+splitting. Shard contents and names depend only on the
 documents and the config, not on the input's partitioning or spark.sql.shuffle.partitions.
 Nothing is lost: input = packed + empty + quarantined, checked before the output commits.
 """

@@ -157,7 +157,7 @@ def raw_pack(spark, tmp_path_factory):
     return str(raw), out, pack.run(spark, [str(raw)], out, PackConfig(shard_tokens=20))
 
 
-def test_bad_input_is_accounted_for_and_long_documents_fill_their_own_shard(raw_pack, tok):
+def test_bad_input_is_accounted_for_and_a_long_document_ends_its_shard(raw_pack, tok):
     _, out, stats = raw_pack
     assert (stats["input"], stats["packed"], stats["dropped"], stats["quarantined"]) == (8, 4, {"empty": 2}, 2)
     assert stats["per_source"]["s"]["empty"] == 2
