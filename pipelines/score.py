@@ -307,14 +307,20 @@ def print_summary(s: dict, path: str) -> None:
     c = s["counters"]
     print(f"[score] {s['input']} input -> {s['kept']} kept, {s['rejected']} rejected; output in {path}", file=sys.stderr)
     langs = sorted({k.split("/")[1] for k in c if k.startswith("lang/")})
+    unscored_only = []
     for lang in langs:
-        shares = ", ".join(f"{b} {c.get(f'lang/{lang}/bucket/{b}', 0)}" for b in (*BUCKETS, "unscored")
-                           if c.get(f"lang/{lang}/bucket/{b}", 0))
-        print(f"[score]   {lang}: {shares}", file=sys.stderr)
-    for lang, q in s["ppl_quantiles"].items():
-        med = q.get("0.5")
-        if med is not None:
-            print(f"[score]   {lang}: median {s['score_column']} {med:.1f}", file=sys.stderr)
+        n = {b: c.get(f"lang/{lang}/bucket/{b}", 0) for b in (*BUCKETS, "unscored")}
+        if sum(n[b] for b in BUCKETS) == 0:
+            unscored_only.append(f"{lang} {n['unscored']}")
+            continue
+        median = s["ppl_quantiles"].get(lang, {}).get("0.5")
+        print(f"[score]   {lang}: " + ", ".join(f"{b} {v}" for b, v in n.items() if v) +
+              (f"; median {s['score_column']} {median:.1f}" if median is not None else ""), file=sys.stderr)
+    if unscored_only:
+        print("[score]   no model (passed through unscored): " + ", ".join(unscored_only), file=sys.stderr)
+    drops = sorted(((v, k[5:]) for k, v in c.items() if k.startswith("drop/")), reverse=True)
+    if drops:
+        print("[score]   drop reasons: " + ", ".join(f"{k} {v}" for v, k in drops), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
