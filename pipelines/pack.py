@@ -9,14 +9,16 @@ Phases, each a function over DataFrames:
   read       a stage's Parquet output (its kept/), or raw JSONL/Parquet parsed as `ziya dedup`
              does (bad records go to quarantine/)
   tokenize   one pass over the text (mapInArrow): batched SentencePiece, EOS appended to every
-             document, the ids as one binary column (uint16 or int32); persisted on disk
+             document; each task streams its ids (uint16 or int32) to its own spool file and hands
+             Spark only a small row per document (source, id, n_tokens, spool, start), persisted
   assign     shard boundaries: per source, documents in id order; a document whose first token
              falls at offset o of its source goes to shard o // shard_tokens (a running sum over
              the small (source, id, tokens) rows, which also counts empty documents and checks
              ids are unique within a source); each shard's first id and counts come back to the
              driver
-  write      documents shuffled to their (source, shard), sorted by id, each shard streamed to
-             PREFIX.bin/.idx by one task (corpus_tools.shards.ShardWriter)
+  write      the small rows shuffled to their (source, shard), sorted by id; one task per shard
+             gathers the documents' ids from the spools (memory-mapped) and streams them to
+             PREFIX.bin/.idx (corpus_tools.shards.ShardWriter). Tokens never cross into the JVM.
   manifest   manifest.json (every shard with its counts, sizes and sha256; totals per source; the
              tokenizer; the config), stats.json, committed atomically
 
@@ -44,9 +46,11 @@ from corpus_tools.shards import EMPTY, MANIFEST, PackConfig, ShardWriter, encode
 from corpus_tools.tokenizer import Tokenizer, load_tokenizer
 from pipelines.stage import Phases, StageOutput, mark_part_done, part_done
 
-TOKENIZED_DDL = "source string, id string, n_tokens long, tokens binary"
+SPOOLED_DDL = "source string, id string, n_tokens long, spool string, start long"
+PLACED_DDL = "shard string, id string, n_tokens long, spool string, start long"
 WRITTEN_DDL = "name string, info string"
 SHARDS = "shards"
+SPOOL = "token_spool"  # each tokenize task's token ids, removed before commit (no "_": Spark would skip it)
 UNKNOWN_SOURCE = "unknown"  # documents whose source is null
 
 
@@ -61,9 +65,10 @@ def _tokenizer(model_path: str, sha256: str) -> Tokenizer:
     return tok
 
 
-def tokenize(docs, text_col: str, source_col: str | None, resolved: dict, encode_threads: int):
-    """(source, id, n_tokens, tokens) of every document: tokens are the ids with EOS, as bytes
-    in the pack's dtype; n_tokens is 0 (and tokens empty) for an empty document."""
+def tokenize(docs, text_col: str, source_col: str | None, resolved: dict, encode_threads: int, spool_dir: str):
+    """(source, id, n_tokens, spool, start) of every document. Each task writes the token ids
+    (with EOS, in the pack's dtype) of its documents to its own spool file; only these small rows
+    go through Spark, the tokens never cross into the JVM. n_tokens is 0 for an empty document."""
     from pyspark.sql import functions as F
 
     source = F.coalesce(F.col(source_col).cast("string"), F.lit(UNKNOWN_SOURCE)) if source_col else F.lit(UNKNOWN_SOURCE)
@@ -71,32 +76,31 @@ def tokenize(docs, text_col: str, source_col: str | None, resolved: dict, encode
     model_path, sha256 = resolved["tokenizer"]["path"], resolved["tokenizer"]["sha256"]
 
     def tokenized(batches):
+        from pyspark import TaskContext
+
         tok = _tokenizer(model_path, sha256)
-        for batch in batches:
-            yield from tokenized_batches(tok, batch, encode_threads)
-    return docs.select(*cols).mapInArrow(tokenized, TOKENIZED_DDL)
+        ctx = TaskContext.get()  # a retried task writes a spool of its own: the attempt is in the name
+        name = f"part-{ctx.partitionId():05d}-{ctx.taskAttemptId()}.tokens"
+        os.makedirs(spool_dir, exist_ok=True)
+        with open(os.path.join(spool_dir, name), "wb") as spool:
+            written = 0
+            for batch in batches:
+                tokens, lengths = encode_documents(tok, batch.column("text").to_pylist(), encode_threads)
+                spool.write(tokens.data)
+                yield spooled_batch(batch, lengths, name, written)
+                written += len(tokens)
+    return docs.select(*cols).mapInArrow(tokenized, SPOOLED_DDL)
 
 
-BINARY_LIMIT = (1 << 31) - 1  # an Arrow binary column addresses its bytes with int32 offsets
-
-
-def tokenized_batches(tok: Tokenizer, batch, encode_threads: int):
-    """A batch of (source, id, text) as (source, id, n_tokens, tokens): the flat ids become one
-    Arrow binary column without a copy per document (offsets = running byte counts). A batch
-    whose ids outgrow the binary column's 2 GiB is encoded again in halves."""
+def spooled_batch(batch, lengths: np.ndarray, spool: str, written: int):
+    """The small row of each document: where its tokens start in its task's spool (in tokens)."""
     import pyarrow as pa
 
-    tokens, lengths = encode_documents(tok, batch.column("text").to_pylist(), encode_threads)
-    if tokens.nbytes > BINARY_LIMIT and batch.num_rows > 1:
-        half = batch.num_rows // 2
-        yield from tokenized_batches(tok, batch.slice(0, half), encode_threads)
-        yield from tokenized_batches(tok, batch.slice(half), encode_threads)
-        return
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
-    np.cumsum(lengths * tokens.dtype.itemsize, out=offsets[1:])
-    ids = pa.Array.from_buffers(pa.binary(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(tokens)])
-    yield pa.RecordBatch.from_arrays([batch.column("source"), batch.column("id"), pa.array(lengths, pa.int64()), ids],
-                                     names=["source", "id", "n_tokens", "tokens"])
+    starts = written + np.cumsum(lengths) - lengths
+    return pa.RecordBatch.from_arrays(
+        [batch.column("source"), batch.column("id"), pa.array(lengths, pa.int64()),
+         pa.array([spool] * len(lengths), pa.string()), pa.array(starts, pa.int64())],
+        names=["source", "id", "n_tokens", "spool", "start"])
 
 
 # ---------------------------------------------------------------- count and assign
@@ -177,26 +181,28 @@ def shard_column(shards: list[dict]):
                 rows = sources == src
                 firsts, shard_names = bounds[src]
                 names[rows] = shard_names[np.searchsorted(firsts, ids[rows], side="right") - 1]
-            yield pa.RecordBatch.from_arrays([pa.array(names, pa.string()), batch.column("id"), batch.column("tokens")],
-                                             names=["shard", "id", "tokens"])
+            yield pa.RecordBatch.from_arrays(
+                [pa.array(names, pa.string()), *(batch.column(c) for c in ("id", "n_tokens", "spool", "start"))],
+                names=["shard", "id", "n_tokens", "spool", "start"])
     return with_shard
 
 
-def write_shards(tok, shards: list[dict], dtype: str, shards_dir: str, done_dir: str, partitions: int):
-    """Shuffle documents to their shard, sort each shard by id, and stream it to disk; one
-    (name, ShardInfo json) row per shard. A shard an interrupted run finished is not rewritten."""
+def write_shards(rows, shards: list[dict], dtype: str, out_dir: str, partitions: int):
+    """Send each document's spool location to its shard, sort each shard by id, and stream it to
+    disk, gathering the tokens from the spools; one (name, ShardInfo json) row per shard. A shard
+    an interrupted run finished is not rewritten."""
     from pyspark.sql import functions as F
 
-    placed = tok.where(F.col("n_tokens") > 0).select("source", "id", "tokens").mapInArrow(
-        shard_column(shards), "shard string, id string, tokens binary")
+    placed = rows.where(F.col("n_tokens") > 0).mapInArrow(shard_column(shards), PLACED_DDL)
     ordered = placed.repartition(partitions, "shard").sortWithinPartitions("shard", "id")
-    return ordered.mapInArrow(_shard_writer(dtype, shards_dir, done_dir), WRITTEN_DDL).collect()
+    return ordered.mapInArrow(_shard_writer(dtype, out_dir), WRITTEN_DDL).collect()
 
 
-def _shard_writer(dtype: str, shards_dir: str, done_dir: str):
+def _shard_writer(dtype: str, out_dir: str):
+    shards_dir, spool_dir = os.path.join(out_dir, SHARDS), os.path.join(out_dir, SPOOL)
+
     def write(batches):
-        import pyarrow as pa
-
+        spools = SpoolReader(spool_dir, dtype)
         current = None  # (name, ShardWriter or None when an earlier run finished it)
         for batch in batches:
             names = batch.column("shard").to_numpy(zero_copy_only=False)
@@ -204,27 +210,39 @@ def _shard_writer(dtype: str, shards_dir: str, done_dir: str):
             for start, end in zip(starts, np.r_[starts[1:], len(names)]):
                 if current is None or current[0] != names[start]:
                     if current is not None:
-                        yield _finish(current, done_dir)
-                    current = _start(names[start], dtype, shards_dir, done_dir)
+                        yield _finish(current, out_dir)
+                    current = _start(names[start], dtype, shards_dir, out_dir)
                 if current[1] is not None:
-                    _append(current[1], batch.column("tokens").slice(start, end - start), dtype)
+                    current[1].add_documents(*spools.gather(batch.slice(start, end - start)))
         if current is not None:
-            yield _finish(current, done_dir)
+            yield _finish(current, out_dir)
     return write
+
+
+class SpoolReader:
+    """Token ids of documents from the tokenize tasks' spool files, memory-mapped once per task."""
+
+    def __init__(self, spool_dir: str, dtype: str):
+        self.spool_dir, self.dtype, self.maps = spool_dir, np.dtype(dtype), {}
+
+    def gather(self, batch) -> tuple[np.ndarray, np.ndarray]:
+        """(the documents' tokens concatenated in row order, tokens per document)."""
+        spools = batch.column("spool").to_pylist()
+        starts = batch.column("start").to_numpy()
+        lengths = batch.column("n_tokens").to_numpy()
+        parts = [self._map(spool)[s:s + n] for spool, s, n in zip(spools, starts, lengths)]
+        return (np.concatenate(parts) if parts else np.zeros(0, self.dtype)), lengths
+
+    def _map(self, spool: str) -> np.ndarray:
+        if spool not in self.maps:
+            self.maps[spool] = np.memmap(os.path.join(self.spool_dir, spool), dtype=self.dtype, mode="r")
+        return self.maps[spool]
 
 
 def _start(name: str, dtype: str, shards_dir: str, done_dir: str):
     if part_done(done_dir, name) is not None:
         return name, None
     return name, ShardWriter(os.path.join(shards_dir, name), np.dtype(dtype))
-
-
-def _append(writer: ShardWriter, column, dtype: str) -> None:
-    """Append the documents of a binary column of token bytes: its data buffer is the flat ids."""
-    itemsize = np.dtype(dtype).itemsize
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset:column.offset + len(column) + 1]
-    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-    writer.add_documents(data.view(dtype), np.diff(offsets) // itemsize)
 
 
 def _finish(current, done_dir: str):
@@ -269,7 +287,7 @@ def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool 
         with open(f"{out.path}/stats.json", encoding="utf-8") as f:
             return json.load(f)
     resumed = out.begin([{"inputs": inputs}])
-    for name in ("staged_input", "quarantine"):  # left by an interrupted run; finished shards are kept
+    for name in ("staged_input", "quarantine", SPOOL):  # left by an interrupted run; finished shards are kept
         shutil.rmtree(out.subdir(name), ignore_errors=True)
     remove_partial_shards(out.subdir(SHARDS))
 
@@ -277,17 +295,19 @@ def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool 
         docs, text_col, quarantined = read_input(spark, inputs, cfg, out)
     source_col = cfg.input.source_field if cfg.input.source_field in docs.columns else ("source" if "source" in docs.columns else None)
     with phase("tokenize + assign"):
-        tok = tokenize(docs, text_col, source_col, resolved, cfg.encode_threads).persist(StorageLevel.DISK_ONLY)
-        per_source, shards = plan_shards(tok, cfg.shard_tokens)
+        rows = tokenize(docs, text_col, source_col, resolved, cfg.encode_threads, out.subdir(SPOOL))
+        rows = rows.persist(StorageLevel.MEMORY_AND_DISK)  # small rows; the spools they point at stay put
+        per_source, shards = plan_shards(rows, cfg.shard_tokens)
         shards = name_shards(shards)
     with phase(f"write {len(shards)} shards"):
         written = {}
         if shards:
             partitions = min(len(shards), int(spark.conf.get("spark.sql.shuffle.partitions")))
-            rows = write_shards(tok, shards, resolved["dtype"], out.subdir(SHARDS), out.tmp, partitions)
-            written = {r.name: json.loads(r.info) for r in rows}
-    tok.unpersist()
-    shutil.rmtree(out.subdir("staged_input"), ignore_errors=True)
+            written = {r.name: json.loads(r.info)
+                       for r in write_shards(rows, shards, resolved["dtype"], out.tmp, partitions)}
+    rows.unpersist()
+    for name in ("staged_input", SPOOL):
+        shutil.rmtree(out.subdir(name), ignore_errors=True)
 
     with phase("manifest"):
         manifest = build_manifest(shards, written, per_source, resolved)
