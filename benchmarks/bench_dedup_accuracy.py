@@ -336,10 +336,11 @@ def main() -> None:
 
     spark_runs, spark_start = {}, None
     if args.spark:
+        from pipelines import dedup
         from pipelines.spark import get_session
 
-        t = time.perf_counter()
-        spark = get_session("bench-dedup-accuracy", f"local[{args.workers}]")
+        t = time.perf_counter()  # the session `ziya dedup` would start on this machine
+        spark = get_session("bench-dedup-accuracy", f"local[{args.workers}]", dedup.spark_defaults(local=True))
         spark_start = time.perf_counter() - t
         with tempfile.TemporaryDirectory() as work:
             for setting in args.spark:

@@ -62,11 +62,7 @@ def cmd_dedup(args: argparse.Namespace) -> int:
         data.setdefault("input", {})["text_field"] = args.text_field
     cfg = DedupConfig.from_dict(data).resolved()
     list_input_files(dedup.resolve_stage_inputs(args.input))  # fail on a wrong path before starting Spark
-    # Dedup is shuffles and joins: let adaptive execution coalesce small shuffle partitions, and
-    # on one machine start from a few partitions per core instead of Spark's cluster-sized 200.
-    defaults = {"spark.sql.adaptive.enabled": "true"}
-    if args.master is None and not under_spark_submit():
-        defaults["spark.sql.shuffle.partitions"] = str(4 * (os.cpu_count() or 1))
+    defaults = dedup.spark_defaults(local=args.master is None and not under_spark_submit())
     spark = get_session("ziya-dedup", args.master, {**defaults, **_parse_conf(args.conf)})
     dedup.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
     return 0
