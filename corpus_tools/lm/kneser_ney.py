@@ -29,7 +29,6 @@ Tables are pandas frames of word ids, one int32 column per position, so every st
 from __future__ import annotations
 
 import dataclasses
-import math
 import sys
 from collections.abc import Iterable
 
@@ -307,7 +306,3 @@ def read_arpa(path: str) -> dict[tuple[str, ...], tuple[float, float]]:
                 backoff = float(parts[2]) if len(parts) > 2 else 0.0
                 entries[tuple(parts[1].split(" "))] = (float(parts[0]), backoff)
     return entries
-
-
-def log10_perplexity(total_log10: float, tokens: int) -> float:
-    return -total_log10 / tokens if tokens else math.nan

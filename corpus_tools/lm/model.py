@@ -17,14 +17,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from corpus_tools.lm.kneser_ney import NgramCounter, estimate, write_arpa
 
@@ -251,18 +250,3 @@ def cached_model(prefix: str) -> LanguageModel:
     """One loaded model per path per process: a Spark executor's Python worker loads each model
     once and keeps it for every batch and task it runs."""
     return LanguageModel(prefix)
-
-
-def perplexity_of(total_log10: float, tokens: int) -> float:
-    return 10.0 ** (-total_log10 / tokens) if tokens else math.nan
-
-
-def iter_chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

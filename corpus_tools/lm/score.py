@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 
 import numpy as np
 import pyarrow as pa
 
-from corpus_tools.config import ConfigError, dumps, load
+from corpus_tools.config import dumps, load
 
 BUCKETS = ("high", "medium", "low")
 SCORE_FIELDS = [pa.field("ppl", pa.float64()), pa.field("ppl_para", pa.float64()), pa.field("quality_score", pa.float64())]
@@ -203,10 +202,3 @@ def grids_from_json(text: str) -> dict[str, QuantileGrid]:
 
 def accuracy_for(documents: int, cfg: ScoreConfig) -> int:
     return int(min(max(documents, 10_000), cfg.max_accuracy))
-
-
-def finite(x: float | None) -> float | None:
-    return None if x is None or math.isnan(x) else x
-
-
-__all__ = ["BatchScorer", "ConfigError", "QuantileGrid", "ScoreConfig", "assign", "grid_fractions"]
