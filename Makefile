@@ -10,11 +10,21 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 
-# Installs everything (first time) and runs the pipeline on the bundled sample corpus.
-demo: setup
+# Installs everything (first time) and runs the whole recipe on the bundled sample corpus:
+# clean -> dedup -> score (reference KenLM models built here first) -> pack -> mix -> train (tiny, CPU).
+demo: setup models/kenlm/zh.json
 	$(BIN)/ziya clean --input data/sample --output $(OUT)/clean --overwrite
 	$(BIN)/ziya dedup --input $(OUT)/clean --output $(OUT)/dedup --overwrite
-	@echo "clean: $(OUT)/clean/{kept,rejected,quarantine}/ + stats.json   dedup: $(OUT)/dedup/{kept,duplicates}/ + stats.json"
+	$(BIN)/ziya score --input $(OUT)/dedup --output $(OUT)/score --models models/kenlm --keep high,medium --overwrite
+	$(BIN)/ziya pack --input $(OUT)/score --output $(OUT)/pack --overwrite
+	$(BIN)/ziya shards verify $(OUT)/pack
+	$(BIN)/ziya mix --recipe recipes/ziya2_demo.toml --pack $(OUT)/pack --output $(OUT)/blends.json
+	rm -rf $(OUT)/train
+	$(BIN)/ziya train --config configs/train_tiny_demo.toml --nproc 2 --set out=\"$(OUT)/train\" --set data.blends=\"$(OUT)/blends.json\"
+
+# zh and en reference language models for `ziya score`, trained here from text that ships offline.
+models/kenlm/zh.json: | setup
+	bash scripts/build_reference_models.sh
 
 test: setup
 	$(BIN)/python -m pytest -q

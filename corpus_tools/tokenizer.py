@@ -24,9 +24,10 @@ import sentencepiece as spm
 from google.protobuf.message import DecodeError
 from sentencepiece import sentencepiece_model_pb2 as sp_model
 
+from corpus_tools.shards import token_dtype  # the shard format's dtype rule; re-exported here
+
 DEFAULT_BASE_RELPATH = os.path.join("data", "tokenizer.model.v1")
 BYTE_PIECES = tuple(f"<0x{b:02X}>" for b in range(256))
-UINT16_LIMIT = 1 << 16  # ids 0..vocab_size-1 fit uint16 when vocab_size < 65,536
 
 
 class TokenizerError(ValueError):
@@ -45,11 +46,6 @@ def default_base_tokenizer_path() -> str:
         if os.path.isfile(path):
             return path
     raise TokenizerError(f"mistral-common is installed but has no {DEFAULT_BASE_RELPATH}")
-
-
-def token_dtype(vocab_size: int) -> np.dtype:
-    """Smallest dtype that holds every id of a vocabulary: uint16 below 65,536 pieces, else int32."""
-    return np.dtype(np.uint16) if vocab_size < UINT16_LIMIT else np.dtype(np.int32)
 
 
 def parse_model(data: bytes, path: str) -> sp_model.ModelProto:
