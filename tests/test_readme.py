@@ -30,3 +30,26 @@ def test_documented_clean_flags_exist():
     known = {s for a in clean._actions for s in a.option_strings}
     for flag in re.findall(r"--[a-z-]+", usage):
         assert flag in known, flag
+
+
+def _subparser(parser, words: list[str]):
+    """The deepest subcommand parser the words name, and how many words named it."""
+    used = 0
+    for word in words:
+        subs = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
+        if not subs or word not in subs[0].choices:
+            break
+        parser, used = subs[0].choices[word], used + 1
+    return parser, used
+
+
+def test_every_documented_ziya_command_and_flag_exists():
+    commands = re.findall(r"^(?:\.venv/bin/|\$\(BIN\)/)?ziya ([^\n`]*)", README, re.M)
+    assert len(commands) >= 15
+    for line in commands:
+        words = line.split()
+        parser, used = _subparser(build_parser(), words)
+        assert used >= 1, line
+        known = {s for a in parser._actions for s in a.option_strings}
+        for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]*", line):
+            assert flag in known, (line, flag)
