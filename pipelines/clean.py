@@ -54,10 +54,9 @@ def _clean_splits(cfg_json: str, out_dir: str):
 def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool = False) -> dict:
     cfg_json = config_json(cfg)
     out = StageOutput(output, cfg_json, overwrite)
-    if out.already_done():
-        print(f"[clean] {output} already holds this run (same config); nothing to do", file=sys.stderr)
-        with open(f"{out.path}/stats.json", encoding="utf-8") as f:
-            return json.load(f)
+    finished = out.finished_stats("clean")
+    if finished is not None:
+        return finished
     phase = Phases("clean")
 
     with phase("plan"):

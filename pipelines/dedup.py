@@ -312,10 +312,9 @@ def run(spark, inputs: list[str], output: str, cfg: DedupConfig, overwrite: bool
 
     cfg = cfg.resolved()
     out = StageOutput(output, config_json(cfg), overwrite)
-    if out.already_done():
-        print(f"[dedup] {output} already holds this run (same config); nothing to do", file=sys.stderr)
-        with open(f"{out.path}/stats.json", encoding="utf-8") as f:
-            return json.load(f)
+    finished = out.finished_stats("dedup")
+    if finished is not None:
+        return finished
     out.begin([{"inputs": inputs}])
     for name in (STAGED_INPUT, "kept", "duplicates", "quarantine"):  # left by an interrupted run
         shutil.rmtree(out.subdir(name), ignore_errors=True)

@@ -282,10 +282,9 @@ def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool 
         tokenizer = load_checked_tokenizer(cfg)
     resolved = resolved_config(cfg, tokenizer)
     out = StageOutput(output, json.dumps(resolved, indent=2, sort_keys=True), overwrite)
-    if out.already_done():
-        print(f"[pack] {output} already holds this run (same config); nothing to do", file=sys.stderr)
-        with open(f"{out.path}/stats.json", encoding="utf-8") as f:
-            return json.load(f)
+    finished = out.finished_stats("pack")
+    if finished is not None:
+        return finished
     resumed = out.begin([{"inputs": inputs}])
     for name in ("staged_input", "quarantine", SPOOL):  # left by an interrupted run; finished shards are kept
         shutil.rmtree(out.subdir(name), ignore_errors=True)

@@ -240,10 +240,9 @@ def run(spark, inputs: list[str], output: str, cfg: ScoreConfig, overwrite: bool
     models = check_models(cfg)
     cfg_json = config_json(cfg)
     out = StageOutput(output, cfg_json, overwrite)
-    if out.already_done():
-        print(f"[score] {output} already holds this run (same config); nothing to do", file=sys.stderr)
-        with open(f"{out.path}/stats.json", encoding="utf-8") as f:
-            return json.load(f)
+    finished = out.finished_stats("score")
+    if finished is not None:
+        return finished
     phase = Phases("score")
     plan = score_plan(files)
     resumed = out.begin(plan)

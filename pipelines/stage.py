@@ -90,6 +90,15 @@ class StageOutput:
             )
         raise OutputExists(f"{self.path} exists and is not a finished run of this stage; pass --overwrite to replace it")
 
+    def finished_stats(self, stage: str) -> dict | None:
+        """The stats of a finished run of this exact config (said on stderr), None when the stage
+        must run; raises as `already_done` when the output holds something else."""
+        if not self.already_done():
+            return None
+        print(f"[{stage}] {self.path} already holds this run (same config); nothing to do", file=sys.stderr)
+        with open(os.path.join(self.path, "stats.json"), encoding="utf-8") as f:
+            return json.load(f)
+
     def begin(self, plan: list) -> int:
         """Prepare the temporary directory; return how many parts an interrupted run of the same
         config and plan already finished (they are kept), else start afresh and return 0."""
