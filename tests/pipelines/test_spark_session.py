@@ -35,3 +35,9 @@ def test_spark_submit_is_detected_by_its_gateway(monkeypatch):
     assert spark.under_spark_submit()
     monkeypatch.delenv("PYSPARK_GATEWAY_PORT")
     assert not spark.under_spark_submit()
+
+
+def test_local_sessions_use_the_lean_jvm_settings(spark):
+    # The test session is a local one built by get_session: C1-only JIT, serial GC, our log4j config.
+    opts = spark.sparkContext.getConf().get("spark.driver.extraJavaOptions")
+    assert "-XX:TieredStopAtLevel=1" in opts and "-XX:+UseSerialGC" in opts and "log4j2.properties" in opts
