@@ -184,3 +184,17 @@ def test_bf16_trains_with_fp32_master_weights(blends, tmp_path):
     assert all(torch.isfinite(torch.tensor(losses))) and losses[-1] < losses[0], losses
     saved = torch.load(tmp_path / "checkpoints" / "step-0000003" / "optimizer" / "tp-rank-000.pt", weights_only=True)
     assert saved["master"] and all(t.dtype == torch.float32 for t in saved["master"])
+
+
+def test_tp2_x_dp2_matches_tp1_dp1_across_a_kill_and_resume(reference, blends, tmp_path):
+    # Four processes: two TP groups of two, data parallel across them; "killed" at the stage boundary.
+    metrics, _ = reference
+    first = ziya_train(overrides(blends, tmp_path, "parallel.tp=2", "checkpoint.exit_after_steps=3"), nproc=4)
+    assert "tp=2 dp=2 accumulation=1" in first.stdout
+    assert sorted(p.name for p in (tmp_path / "checkpoints" / "step-0000003" / "optimizer").iterdir()) == \
+        ["tp-rank-000.pt", "tp-rank-001.pt"]
+    ziya_train(overrides(blends, tmp_path, "parallel.tp=2"), nproc=4)
+    both = read_metrics(tmp_path)
+    assert [m["step"] for m in both] == [1, 2, 3, 4, 5, 6]
+    assert [m["batch_hash"] for m in both] == [m["batch_hash"] for m in metrics]
+    assert [m["loss"] for m in both] == pytest.approx([m["loss"] for m in metrics], abs=1e-4, rel=0)
