@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from collections.abc import Iterator
 
 from corpus_tools.lm.kneser_ney import NgramCounter, estimate, write_arpa
@@ -189,6 +190,22 @@ def available_models(models_dir: str) -> dict[str, str]:
             for name in sorted(os.listdir(models_dir)) if name.endswith(".json")}
 
 
+@contextmanager
+def _quiet_stderr():
+    """KenLM draws a progress bar on file descriptor 2 while it reads an ARPA file (a fresh clone
+    has no `build_binary`), once per Python worker: keep it out of the job's output. Errors still
+    surface as the exception `kenlm.Model` raises."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class LanguageModel:
     """A reference model ready to score text: tokenizer + KenLM query model."""
 
@@ -212,7 +229,8 @@ class LanguageModel:
         if not os.path.exists(path):
             raise ModelError(f"language model not found: {path}")
         try:
-            self.kenlm = kenlm.Model(path)
+            with _quiet_stderr():
+                self.kenlm = kenlm.Model(path)
         except Exception as exc:  # kenlm raises OSError or its own exception types
             raise ModelError(f"cannot load language model {path}: {exc}") from exc
         self.path = path
