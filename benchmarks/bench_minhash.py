@@ -26,13 +26,13 @@ import argparse
 import glob
 import json
 import os
-import time
 
 import datasketch
 import numpy as np
 
 from corpus_tools.minhash import MinHasher, shingles
 from corpus_tools.text import CJK, classify
+from measure import best_cpu_seconds  # benchmarks/measure.py
 
 BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "bench")
 DOC_BYTES = 2048
@@ -51,16 +51,6 @@ def load_docs(limit: int) -> list[str]:
                 if len(raw) >= DOC_BYTES:
                     docs.append(raw[:DOC_BYTES].decode("utf-8", "ignore"))
     return docs
-
-
-def cpu_seconds(fn, repeat: int = 3) -> float:
-    """Best of `repeat` runs, in CPU seconds of this process."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def bench(docs: list[str], update_docs: int, num_perm: int, ngram: int) -> dict:
@@ -94,13 +84,13 @@ def bench(docs: list[str], update_docs: int, num_perm: int, ngram: int) -> dict:
 
     n, k = len(docs), len(few)
     rates = {
-        "ours": n / cpu_seconds(ours),
-        "ours_murmur3": n / cpu_seconds(lambda: ours(murmur)),
-        "datasketch_update": k / cpu_seconds(lambda: update(few), repeat=1),
-        "datasketch_update_preshingled": k / cpu_seconds(lambda: update(few, shingled_few), repeat=1),
-        "datasketch_bulk": n / cpu_seconds(lambda: bulk(docs), repeat=1),
-        "datasketch_bulk_preshingled": n / cpu_seconds(lambda: bulk(docs, shingled_all), repeat=1),
-        "shingles_only": n / cpu_seconds(lambda: [shingles(t, ngram) for t in docs], repeat=1),
+        "ours": n / best_cpu_seconds(ours),
+        "ours_murmur3": n / best_cpu_seconds(lambda: ours(murmur)),
+        "datasketch_update": k / best_cpu_seconds(lambda: update(few), repeat=1),
+        "datasketch_update_preshingled": k / best_cpu_seconds(lambda: update(few, shingled_few), repeat=1),
+        "datasketch_bulk": n / best_cpu_seconds(lambda: bulk(docs), repeat=1),
+        "datasketch_bulk_preshingled": n / best_cpu_seconds(lambda: bulk(docs, shingled_all), repeat=1),
+        "shingles_only": n / best_cpu_seconds(lambda: [shingles(t, ngram) for t in docs], repeat=1),
     }
     return {
         "docs": n,

@@ -19,13 +19,13 @@ import json
 import os
 import sys
 import tempfile
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from corpus_tools.tokenizer import Tokenizer, load_tokenizer  # noqa: E402
 from corpus_tools.vocab_expand import ExpandConfig, expand  # noqa: E402
+from measure import best_cpu_seconds  # noqa: E402
 
 # (Chinese BPE model size, character coverage): from a small expansion to a large one
 SIZES = ((3000, 0.99), (8000, 0.9995), (16000, 0.9995))
@@ -33,16 +33,6 @@ SIZES = ((3000, 0.99), (8000, 0.9995), (16000, 0.9995))
 
 def load_avg() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
-
-
-def cpu_time(fn, repeat: int) -> float:
-    """Least process CPU seconds (all threads) of `repeat` calls: the least disturbed run."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def throughput(tok: Tokenizer, texts: list[str], repeat: int) -> dict[str, float]:
@@ -55,7 +45,7 @@ def throughput(tok: Tokenizer, texts: list[str], repeat: int) -> dict[str, float
         "encode_batch_flat_1_thread": lambda: tok.encode_batch_flat(texts, num_threads=1),
         f"encode_batch_flat_{os.cpu_count()}_threads": lambda: tok.encode_batch_flat(texts),
     }
-    figures = {name: n_tokens / cpu_time(fn, repeat) for name, fn in ways.items()}
+    figures = {name: n_tokens / best_cpu_seconds(fn, repeat) for name, fn in ways.items()}
     return {**figures, "chars_per_token": sum(map(len, texts)) / n_tokens}
 
 

@@ -298,13 +298,10 @@ def near_duplicates(signed, cfg: DedupConfig, higher_is_better: bool, phase: Pha
 # ---------------------------------------------------------------- the job
 
 def spark_defaults(local: bool) -> dict[str, str]:
-    """Dedup is shuffles and joins over small columns: let adaptive execution coalesce small shuffle
-    partitions, and on one machine start from a few partitions per core instead of Spark's
-    cluster-sized 200 (each of which is a task per stage, a dozen stages per CC round)."""
-    defaults = {"spark.sql.adaptive.enabled": "true"}
-    if local:
-        defaults["spark.sql.shuffle.partitions"] = str(4 * (os.cpu_count() or 1))
-    return defaults
+    """Dedup is shuffles and joins over small columns, a dozen stages per CC round."""
+    from pipelines.spark import job_defaults
+
+    return job_defaults(local, partitions_per_core=4)
 
 
 def run(spark, inputs: list[str], output: str, cfg: DedupConfig, overwrite: bool = False) -> dict:

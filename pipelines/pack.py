@@ -272,6 +272,14 @@ def load_checked_tokenizer(cfg: PackConfig) -> Tokenizer:
     return load_tokenizer(cfg.tokenizer)
 
 
+def spark_defaults(local: bool) -> dict[str, str]:
+    """The shuffles (per-source running sums, documents to their shard) are small on one machine.
+    No adaptive execution: the write phase sizes its partitions from spark.sql.shuffle.partitions."""
+    from pipelines.spark import job_defaults
+
+    return job_defaults(local, partitions_per_core=4, adaptive=False)
+
+
 def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool = False) -> dict:
     from pyspark import StorageLevel
 

@@ -42,12 +42,10 @@ STAGED = "scored_staged"  # documents with their scores, removed before commit
 
 
 def spark_defaults(local: bool) -> dict[str, str]:
-    """The grid's aggregation has one row per language: let adaptive execution coalesce its
-    shuffle, and on one machine start from a few partitions per core instead of 200."""
-    defaults = {"spark.sql.adaptive.enabled": "true"}
-    if local:
-        defaults["spark.sql.shuffle.partitions"] = str(2 * (os.cpu_count() or 1))
-    return defaults
+    """The grid's aggregation has one row per language: few shuffle partitions, coalesced."""
+    from pipelines.spark import job_defaults
+
+    return job_defaults(local, partitions_per_core=2)
 
 
 def resolve_input(inputs: list[str]) -> list[str]:

@@ -26,6 +26,16 @@ LOCAL_DEFAULTS = {
 }
 
 
+def job_defaults(local: bool, partitions_per_core: int, adaptive: bool = True) -> dict[str, str]:
+    """Settings for a job whose shuffles carry small columns: adaptive execution to coalesce small
+    shuffle partitions (when `adaptive`), and on one machine a few partitions per core instead of
+    Spark's cluster-sized 200 (each one a task per stage). A cluster keeps its own partitions."""
+    defaults = {"spark.sql.adaptive.enabled": "true"} if adaptive else {}
+    if local:
+        defaults["spark.sql.shuffle.partitions"] = str(partitions_per_core * (os.cpu_count() or 1))
+    return defaults
+
+
 LOG4J_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log4j2.properties")
 
 

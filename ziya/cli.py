@@ -22,12 +22,21 @@ def _parse_conf(pairs: list[str]) -> dict[str, str]:
     return conf
 
 
+def _session(app: str, args: argparse.Namespace, job_defaults=None):
+    """The job's SparkSession: its defaults (`job_defaults(local)`) under the user's --conf."""
+    from pipelines.spark import get_session, under_spark_submit
+
+
+    local = args.master is None and not under_spark_submit()
+    defaults = job_defaults(local) if job_defaults else {}
+    return get_session(app, args.master, {**defaults, **_parse_conf(args.conf)})
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
     from corpus_tools.clean import CleanConfig
     from corpus_tools.config import read_file
     from corpus_tools.readers import list_input_files
     from pipelines import clean
-    from pipelines.spark import get_session
 
     data = read_file(args.config)
     if args.text_field:
@@ -38,19 +47,16 @@ def cmd_clean(args: argparse.Namespace) -> int:
         data.setdefault("langid", {})["allowed"] = args.langs.split(",")
     cfg = CleanConfig.from_dict(data)
     list_input_files(args.input)  # fail on a wrong path before paying for a Spark session
-    spark = get_session("ziya-clean", args.master, _parse_conf(args.conf))
+    spark = _session("ziya-clean", args)
     clean.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
     return 0
 
 
 def cmd_dedup(args: argparse.Namespace) -> int:
-    import os
-
     from corpus_tools.dedup import DedupConfig
     from corpus_tools.config import read_file
     from corpus_tools.readers import list_input_files
     from pipelines import dedup
-    from pipelines.spark import get_session, under_spark_submit
 
     data = read_file(args.config)
     for key in ("threshold", "num_perm", "ngram", "bands", "rows", "quality_column"):
@@ -62,8 +68,7 @@ def cmd_dedup(args: argparse.Namespace) -> int:
         data.setdefault("input", {})["text_field"] = args.text_field
     cfg = DedupConfig.from_dict(data).resolved()
     list_input_files(dedup.resolve_stage_inputs(args.input))  # fail on a wrong path before starting Spark
-    defaults = dedup.spark_defaults(local=args.master is None and not under_spark_submit())
-    spark = get_session("ziya-dedup", args.master, {**defaults, **_parse_conf(args.conf)})
+    spark = _session("ziya-dedup", args, dedup.spark_defaults)
     dedup.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
     return 0
 
@@ -73,10 +78,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
     from corpus_tools.readers import list_input_files
     from corpus_tools.shards import PackConfig
     from pipelines import pack
-    import os
-
     from pipelines.dedup import resolve_stage_inputs
-    from pipelines.spark import get_session, under_spark_submit
 
     data = read_file(args.config)
     if args.tokenizer:
@@ -89,12 +91,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
     cfg = PackConfig.from_dict(data)
     pack.load_checked_tokenizer(cfg)  # a missing or corrupt model fails before Spark starts
     list_input_files(resolve_stage_inputs(args.input))
-    # The shuffles (per-source running sums, documents to their shard) are small on one machine:
-    # start from a few partitions per core instead of Spark's cluster-sized 200.
-    defaults = {}
-    if args.master is None and not under_spark_submit():
-        defaults["spark.sql.shuffle.partitions"] = str(4 * (os.cpu_count() or 1))
-    spark = get_session("ziya-pack", args.master, {**defaults, **_parse_conf(args.conf)})
+    spark = _session("ziya-pack", args, pack.spark_defaults)
     pack.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
     return 0
 
@@ -213,7 +210,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     from corpus_tools.lm.model import ModelError
     from corpus_tools.lm.score import ScoreConfig
     from pipelines import score
-    from pipelines.spark import get_session, under_spark_submit
 
     data = read_file(args.config)
     for key in ("models", "quality_model", "max_ppl", "min_quality", "high_share", "medium_share", "text_field"):
@@ -225,8 +221,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         cfg = ScoreConfig.from_dict(data)
         score.check_input(score.resolve_input(args.input), cfg)  # fail on bad input before starting Spark
         score.check_models(cfg)
-        defaults = score.spark_defaults(local=args.master is None and not under_spark_submit())
-        spark = get_session("ziya-score", args.master, {**defaults, **_parse_conf(args.conf)})
+        spark = _session("ziya-score", args, score.spark_defaults)
         score.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
     except ModelError as exc:
         print(f"ziya score: error: {exc}", file=sys.stderr)
