@@ -31,6 +31,8 @@ import struct
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from corpus_tools.config import load
 from corpus_tools.readers import InputConfig
@@ -303,13 +305,22 @@ def resolved_config(cfg: PackConfig, tokenizer) -> dict:
 EMPTY = "empty"  # drop reason: no text, or only whitespace (LLaMA's model would encode it as "▁" pieces)
 
 
-def encode_documents(tokenizer, texts: list, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+# every character str.isspace() accepts, as an RE2 class: Arrow input is judged exactly as Python's
+_WHITESPACE_ONLY = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in map(chr, range(0x110000)) if c.isspace()) + "]+$"
+
+
+def encode_documents(tokenizer, texts, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """(flat token ids with EOS after every non-empty document, tokens per document incl. EOS).
 
-    One batched SentencePiece call for all texts; EOS is inserted with one vectorized
-    `np.insert`. An empty document (missing, blank or whitespace only) gets length 0 and no
-    EOS: the caller counts it as `empty` and packs nothing for it."""
-    present = [t if isinstance(t, str) and not t.isspace() else "" for t in texts]
+    `texts`: a list, or a pyarrow string array (never converted to Python strings). One batched
+    encoder call for all texts; EOS is inserted with one vectorized `np.insert`. An empty
+    document (missing, blank or whitespace only) gets length 0 and no EOS: the caller counts it as
+    `empty` and packs nothing for it."""
+    if isinstance(texts, (pa.Array, pa.ChunkedArray)):
+        blank = pc.or_kleene(pc.is_null(texts), pc.match_substring_regex(texts, _WHITESPACE_ONLY))
+        present = pc.if_else(pc.fill_null(blank, True), "", texts)
+    else:
+        present = [t if isinstance(t, str) and not t.isspace() else "" for t in texts]
     tokens, lengths = tokenizer.encode_batch_flat(present, num_threads=num_threads)
     nonempty = lengths > 0
     ends = np.cumsum(lengths)[nonempty]

@@ -20,11 +20,13 @@ import os
 from typing import Iterable, Sequence
 
 import numpy as np
+import pyarrow as pa
 import sentencepiece as spm
 from google.protobuf.message import DecodeError
 from sentencepiece import sentencepiece_model_pb2 as sp_model
 
 from corpus_tools.shards import token_dtype  # the shard format's dtype rule; re-exported here
+from corpus_tools.word_cache import WordCacheEncoder, unsupported_reason
 
 DEFAULT_BASE_RELPATH = os.path.join("data", "tokenizer.model.v1")
 BYTE_PIECES = tuple(f"<0x{b:02X}>" for b in range(256))
@@ -88,9 +90,11 @@ def check_layout(proto: sp_model.ModelProto, path: str, require_byte_fallback: b
 class Tokenizer:
     """A loaded SentencePiece model: ids of the special pieces, batched encoding, decoding.
 
-    Pickles as its model bytes, so it can be shipped to Spark executors."""
+    Batches go through a word cache (corpus_tools.word_cache) when it is exact for the model:
+    the same ids, 2-3x faster on English. Pickles as its model bytes, so it can be shipped to
+    Spark executors."""
 
-    def __init__(self, path: str, data: bytes, proto: sp_model.ModelProto):
+    def __init__(self, path: str, data: bytes, proto: sp_model.ModelProto, word_cache: bool = True):
         self.path = path
         self.sha256 = hashlib.sha256(data).hexdigest()
         self._data = data
@@ -106,9 +110,12 @@ class Tokenizer:
         self.byte_fallback: bool = bool(proto.trainer_spec.byte_fallback)
         self.model_type: str = sp_model.TrainerSpec.ModelType.Name(proto.trainer_spec.model_type)
         self.dtype: np.dtype = token_dtype(self.vocab_size)
+        # why batches bypass the word cache (None: they use it)
+        self.word_cache_off: str | None = "turned off" if not word_cache else unsupported_reason(proto)
+        self.word_cache = WordCacheEncoder(proto, self.dtype) if self.word_cache_off is None else None
 
     def __reduce__(self):
-        return (_from_bytes, (self.path, self._data))
+        return (_from_bytes, (self.path, self._data, self.word_cache is not None))
 
     def __repr__(self) -> str:
         return (f"Tokenizer({self.path!r}, {self.model_type}, vocab_size={self.vocab_size}, "
@@ -133,9 +140,14 @@ class Tokenizer:
         (`num_threads`=0: one thread per core)."""
         return self.processor.encode(_as_list(texts), num_threads=_threads(num_threads))
 
-    def encode_batch_flat(self, texts: Sequence[str], num_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def encode_batch_flat(self, texts, num_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(all ids concatenated in text order, int64 length of each text): packing input without
-        Python int lists. Ids come as `self.dtype` (uint16 when the vocabulary fits, else int32)."""
+        Python int lists. `texts`: strings, or a pyarrow string array (nulls encode as nothing).
+        Ids come as `self.dtype` (uint16 when the vocabulary fits, else int32)."""
+        if self.word_cache is not None:
+            return self.word_cache.encode(texts, num_threads=_threads(num_threads))
+        if isinstance(texts, (pa.Array, pa.ChunkedArray)):
+            texts = [t or "" for t in texts.to_pylist()]
         arrays = self.processor.encode(_as_list(texts), num_threads=_threads(num_threads), return_type="numpy")
         lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
         if not arrays:
@@ -169,14 +181,15 @@ def _threads(num_threads: int) -> int:
     return num_threads if num_threads > 0 else (os.cpu_count() or 1)
 
 
-def _from_bytes(path: str, data: bytes) -> Tokenizer:
-    return Tokenizer(path, data, parse_model(data, path))
+def _from_bytes(path: str, data: bytes, word_cache: bool = True) -> Tokenizer:
+    return Tokenizer(path, data, parse_model(data, path), word_cache)
 
 
-def load_tokenizer(path: str | None = None, *, require_byte_fallback: bool = False) -> Tokenizer:
+def load_tokenizer(path: str | None = None, *, require_byte_fallback: bool = False, word_cache: bool = True) -> Tokenizer:
     """Load and check a SentencePiece model file (`None`: the default base, see
     `default_base_tokenizer_path`). Raises TokenizerError for a missing, unreadable, truncated,
-    corrupt or non-SentencePiece file, or one without the layout packing needs."""
+    corrupt or non-SentencePiece file, or one without the layout packing needs. `word_cache=False`
+    encodes batches with SentencePiece alone (same ids, slower)."""
     path = default_base_tokenizer_path() if path is None else os.fspath(path)
     if not os.path.exists(path):
         raise TokenizerError(f"{path}: tokenizer model not found")
@@ -191,4 +204,4 @@ def load_tokenizer(path: str | None = None, *, require_byte_fallback: bool = Fal
         raise TokenizerError(f"{path}: empty file, not a SentencePiece model")
     proto = parse_model(data, path)
     check_layout(proto, path, require_byte_fallback)
-    return Tokenizer(path, data, proto)
+    return Tokenizer(path, data, proto, word_cache)

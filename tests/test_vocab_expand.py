@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -116,6 +117,15 @@ def test_expanded_model_round_trips_text(expansion):
     for text in texts:
         ids = result.expanded.encode(text)
         assert result.expanded.unk_id not in ids and result.expanded.decode(ids) == text
+
+
+def test_expanded_model_batches_through_the_word_cache_with_the_same_ids(expansion):
+    _, out, _ = expansion
+    cached, plain = load_tokenizer(out), load_tokenizer(out, word_cache=False)
+    assert cached.word_cache is not None, cached.word_cache_off
+    texts = expansion[0].corpus.heldout["zh"] + expansion[0].corpus.heldout["en"]
+    want, got = plain.encode_batch_flat(texts), cached.encode_batch_flat(texts)
+    assert got[1].tolist() == want[1].tolist() and np.array_equal(got[0], want[0])
 
 
 def test_documents_are_accounted_for(expansion):
