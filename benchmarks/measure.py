@@ -18,12 +18,16 @@ def _rusage(who) -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _descendants_cpu() -> dict[int, float]:
+def _descendants_cpu(kinds: dict[int, str] | None = None) -> dict[int, float]:
+    """CPU seconds of every live descendant; `kinds` learns what each new pid is (jvm/python/other)."""
     seen = {}
     for p in psutil.Process().children(recursive=True):
         try:
             t = p.cpu_times()
             seen[p.pid] = t.user + t.system
+            if kinds is not None and p.pid not in kinds:
+                name = p.name()
+                kinds[p.pid] = "jvm" if "java" in name else "python" if "python" in name else name
         except psutil.Error:
             pass
     return seen
@@ -58,7 +62,8 @@ class TreeCpu:
     def __enter__(self):
         self.start_self = _rusage(resource.RUSAGE_SELF)
         self.start_kernel = _rusage(resource.RUSAGE_CHILDREN) + _children_cpu_with_reaped()
-        self.baseline = _descendants_cpu()
+        self.kinds: dict[int, str] = {}
+        self.baseline = _descendants_cpu(self.kinds)
         self.seen = dict(self.baseline)
         self._thread.start()
         return self
@@ -66,16 +71,24 @@ class TreeCpu:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.seen.update(_descendants_cpu())
+        self.seen.update(_descendants_cpu(self.kinds))
 
     def _loop(self):
         while not self._stop.wait(self.interval):
-            self.seen.update(_descendants_cpu())
+            self.seen.update(_descendants_cpu(self.kinds))
 
     def total(self) -> float:
         sampled = sum(cpu - self.baseline.get(pid, 0.0) for pid, cpu in self.seen.items())
         kernel = _rusage(resource.RUSAGE_CHILDREN) + _children_cpu_with_reaped() - self.start_kernel
         return _rusage(resource.RUSAGE_SELF) - self.start_self + max(kernel, sampled)
+
+    def by_kind(self) -> dict[str, float]:
+        """Sampled CPU seconds per kind of process: this one ("self"), the JVM, Python workers."""
+        out = {"self": _rusage(resource.RUSAGE_SELF) - self.start_self}
+        for pid, cpu in self.seen.items():
+            kind = self.kinds.get(pid, "other")
+            out[kind] = out.get(kind, 0.0) + cpu - self.baseline.get(pid, 0.0)
+        return out
 
 
 def best_cpu_seconds(fn, repeat: int = 3) -> float:

@@ -58,11 +58,19 @@ def read_input(spark, inputs: list[str], cfg: DedupConfig, out: StageOutput):
     Parquet that already follows the contract (an `id` and the text column: a stage's `kept/`)
     is read as is, keeping every column. Anything else is parsed by corpus_tools.readers, one
     Spark task per split writing its documents and quarantine records as part files."""
+    files, text, quarantined = stage_input(spark, inputs, cfg, out)
+    return spark.read.parquet(*files), text, quarantined
+
+
+def stage_input(spark, inputs: list[str], cfg, out: StageOutput) -> tuple[list[str], str, int]:
+    """(Parquet files that follow the document contract, name of their text column, records
+    quarantined): the input's own files when they already follow it, else the parts that one
+    Spark task per split parses them into (under `out`'s staged_input/ and quarantine/)."""
     paths = resolve_stage_inputs(inputs)
     files = [path for path, _ in list_input_files(paths)]
     text = cfg.input.text_field
     if all(file_format(f)[0] == "parquet" and {"id", text} <= set(pq.read_schema(f).names) for f in files):
-        return spark.read.parquet(*files), text, 0
+        return files, text, 0
     rows = plan_parts(paths, cfg.input.split_bytes)
     split_df = parts_frame(spark, rows)
     counts = split_df.mapInArrow(_parse_splits(json.dumps(cfg.input.__dict__), out.tmp), "quarantined long").collect()
@@ -71,7 +79,8 @@ def read_input(spark, inputs: list[str], cfg: DedupConfig, out: StageOutput):
     quarantined = sum(r.quarantined for r in counts)
     if quarantined:
         ensure_schema_file(quarantine, QUARANTINE_SCHEMA)
-    return spark.read.parquet(staged), "text", quarantined
+    parts = sorted(f for f in os.listdir(staged) if f.endswith(".parquet") and not f.startswith((".", "_")))
+    return [os.path.join(staged, f) for f in parts], "text", quarantined
 
 
 def _parse_splits(input_json: str, out_dir: str):

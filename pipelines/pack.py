@@ -6,11 +6,13 @@
 Phases, each a function over DataFrames:
   tokenizer  load and check the model on the driver: a missing or corrupt file fails here,
              before any Spark work
-  read       a stage's Parquet output (its kept/), or raw JSONL/Parquet parsed as `ziya dedup`
-             does (bad records go to quarantine/)
-  tokenize   one pass over the text (mapInArrow): batched SentencePiece, EOS appended to every
-             document; each task streams its ids (uint16 or int32) to its own spool file and hands
-             Spark only a small row per document (source, id, n_tokens, spool, start), persisted
+  read       a stage's Parquet output (its kept/) as is, or raw JSONL/Parquet parsed into
+             contract Parquet as `ziya dedup` does (bad records go to quarantine/)
+  tokenize   one task per row group reads its documents with pyarrow (the text never passes
+             through the JVM) and encodes them in batches (SentencePiece through the word cache,
+             corpus_tools.word_cache), EOS appended to every document; it streams the ids (uint16
+             or int32) to its own spool file and hands Spark only a small row per document
+             (source, id, n_tokens, spool, start), persisted
   assign     shard boundaries: per source, documents in id order; a document whose first token
              falls at offset o of its source goes to shard o // shard_tokens (a running sum over
              the small (source, id, tokens) rows, which also counts empty documents and checks
@@ -65,31 +67,60 @@ def _tokenizer(model_path: str, sha256: str) -> Tokenizer:
     return tok
 
 
-def tokenize(docs, text_col: str, source_col: str | None, resolved: dict, encode_threads: int, spool_dir: str):
-    """(source, id, n_tokens, spool, start) of every document. Each task writes the token ids
-    (with EOS, in the pack's dtype) of its documents to its own spool file; only these small rows
-    go through Spark, the tokens never cross into the JVM. n_tokens is 0 for an empty document."""
-    from pyspark.sql import functions as F
+def token_units(files: list[str]) -> list[dict]:
+    """One unit of tokenize work per Parquet row group: tasks read their own input."""
+    import pyarrow.parquet as pq
 
-    source = F.coalesce(F.col(source_col).cast("string"), F.lit(UNKNOWN_SOURCE)) if source_col else F.lit(UNKNOWN_SOURCE)
-    cols = [source.alias("source"), F.col("id").cast("string").alias("id"), F.col(text_col).alias("text")]
+    units = [(f, g) for f in files for g in range(pq.ParquetFile(f).num_row_groups)]
+    return [{"part": f"part-{i:05d}", "path": path, "row_group": g} for i, (path, g) in enumerate(units)]
+
+
+def tokenize(spark, files: list[str], text_col: str, source_col: str | None, resolved: dict, encode_threads: int,
+             spool_dir: str):
+    """(source, id, n_tokens, spool, start) of every document. One task per row group reads its
+    documents with pyarrow (the text never passes through the JVM), writes their token ids
+    (with EOS, in the pack's dtype) to its own spool file and hands Spark only these small rows.
+    n_tokens is 0 for an empty document."""
+    units = token_units(files)
     model_path, sha256 = resolved["tokenizer"]["path"], resolved["tokenizer"]["sha256"]
 
-    def tokenized(batches):
+    def tokenized(unit_batches):
         from pyspark import TaskContext
 
         tok = _tokenizer(model_path, sha256)
-        ctx = TaskContext.get()  # a retried task writes a spool of its own: the attempt is in the name
-        name = f"part-{ctx.partitionId():05d}-{ctx.taskAttemptId()}.tokens"
+        attempt = TaskContext.get().taskAttemptId()  # a retried task writes a spool of its own
         os.makedirs(spool_dir, exist_ok=True)
-        with open(os.path.join(spool_dir, name), "wb") as spool:
-            written = 0
-            for batch in batches:
-                tokens, lengths = encode_documents(tok, batch.column("text").to_pylist(), encode_threads)
-                spool.write(tokens.data)
-                yield spooled_batch(batch, lengths, name, written)
-                written += len(tokens)
-    return docs.select(*cols).mapInArrow(tokenized, SPOOLED_DDL)
+        for units_batch in unit_batches:
+            for unit in units_batch.to_pylist():
+                name = f"{unit['part']}-{attempt}.tokens"
+                with open(os.path.join(spool_dir, name), "wb") as spool:
+                    written = 0
+                    for batch in read_documents(unit, text_col, source_col):
+                        tokens, lengths = encode_documents(tok, batch.column("text"), encode_threads)
+                        spool.write(tokens.data)
+                        yield spooled_batch(batch, lengths, name, written)
+                        written += len(tokens)
+
+    if not units:
+        return spark.createDataFrame([], SPOOLED_DDL)
+    plan = spark.createDataFrame(spark.sparkContext.parallelize(units, len(units)), "part string, path string, row_group int")
+    return plan.mapInArrow(tokenized, SPOOLED_DDL)
+
+
+def read_documents(unit: dict, text_col: str, source_col: str | None, batch_rows: int = 2048):
+    """The (source, id, text) batches of one row group; a null source reads as `unknown`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(unit["path"])
+    source_col = source_col if source_col in parquet.schema_arrow.names else None
+    columns = ["id", text_col] + ([source_col] if source_col else [])
+    for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=[unit["row_group"]], columns=columns):
+        source = (pc.fill_null(pc.cast(batch.column(source_col), pa.string()), UNKNOWN_SOURCE) if source_col
+                  else pa.array([UNKNOWN_SOURCE] * batch.num_rows, pa.string()))
+        yield pa.RecordBatch.from_arrays([source, pc.cast(batch.column("id"), pa.string()), batch.column(text_col)],
+                                         names=["source", "id", "text"])
 
 
 def spooled_batch(batch, lengths: np.ndarray, spool: str, written: int):
@@ -283,7 +314,9 @@ def spark_defaults(local: bool) -> dict[str, str]:
 def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool = False) -> dict:
     from pyspark import StorageLevel
 
-    from pipelines.dedup import read_input
+    import pyarrow.parquet as pq
+
+    from pipelines.dedup import stage_input
 
     phase = Phases("pack")
     with phase("tokenizer"):
@@ -299,10 +332,11 @@ def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool 
     remove_partial_shards(out.subdir(SHARDS))
 
     with phase("read"):
-        docs, text_col, quarantined = read_input(spark, inputs, cfg, out)
-    source_col = cfg.input.source_field if cfg.input.source_field in docs.columns else ("source" if "source" in docs.columns else None)
+        files, text_col, quarantined = stage_input(spark, inputs, cfg, out)
+    columns = set(pq.read_schema(files[0]).names) if files else set()
+    source_col = cfg.input.source_field if cfg.input.source_field in columns else ("source" if "source" in columns else None)
     with phase("tokenize + assign"):
-        rows = tokenize(docs, text_col, source_col, resolved, cfg.encode_threads, out.subdir(SPOOL))
+        rows = tokenize(spark, files, text_col, source_col, resolved, cfg.encode_threads, out.subdir(SPOOL))
         rows = rows.persist(StorageLevel.MEMORY_AND_DISK)  # small rows; the spools they point at stay put
         per_source, shards = plan_shards(rows, cfg.shard_tokens)
         shards = name_shards(shards)
