@@ -46,7 +46,7 @@ import numpy as np
 
 from corpus_tools.shards import EMPTY, MANIFEST, PackConfig, ShardWriter, encode_documents, resolved_config
 from corpus_tools.tokenizer import Tokenizer, load_tokenizer
-from pipelines.stage import Phases, StageOutput, mark_part_done, part_done
+from pipelines.stage import Phases, StageOutput, mark_part_done, part_done, unit_tasks
 
 SPOOLED_DDL = "source string, id string, n_tokens long, spool string, start long"
 PLACED_DDL = "shard string, id string, n_tokens long, spool string, start long"
@@ -84,27 +84,24 @@ def tokenize(spark, files: list[str], text_col: str, source_col: str | None, res
     units = token_units(files)
     model_path, sha256 = resolved["tokenizer"]["path"], resolved["tokenizer"]["sha256"]
 
-    def tokenized(unit_batches):
+    def tokenized(unit: dict):
         from pyspark import TaskContext
 
         tok = _tokenizer(model_path, sha256)
-        attempt = TaskContext.get().taskAttemptId()  # a retried task writes a spool of its own
+        # a retried task writes a spool of its own: the attempt is in the name
+        name = f"{unit['part']}-{TaskContext.get().taskAttemptId()}.tokens"
         os.makedirs(spool_dir, exist_ok=True)
-        for units_batch in unit_batches:
-            for unit in units_batch.to_pylist():
-                name = f"{unit['part']}-{attempt}.tokens"
-                with open(os.path.join(spool_dir, name), "wb") as spool:
-                    written = 0
-                    for batch in read_documents(unit, text_col, source_col):
-                        tokens, lengths = encode_documents(tok, batch.column("text"), encode_threads)
-                        spool.write(tokens.data)
-                        yield spooled_batch(batch, lengths, name, written)
-                        written += len(tokens)
+        with open(os.path.join(spool_dir, name), "wb") as spool:
+            written = 0
+            for batch in read_documents(unit, text_col, source_col):
+                tokens, lengths = encode_documents(tok, batch.column("text"), encode_threads)
+                spool.write(tokens.data)
+                yield spooled_batch(batch, lengths, name, written)
+                written += len(tokens)
 
     if not units:
         return spark.createDataFrame([], SPOOLED_DDL)
-    plan = spark.createDataFrame(spark.sparkContext.parallelize(units, len(units)), "part string, path string, row_group int")
-    return plan.mapInArrow(tokenized, SPOOLED_DDL)
+    return unit_tasks(spark, units, tokenized, SPOOLED_DDL)
 
 
 def read_documents(unit: dict, text_col: str, source_col: str | None, batch_rows: int = 2048):

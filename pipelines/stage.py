@@ -61,6 +61,23 @@ def parts_frame(spark, rows: list[dict]):
     return spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)), SPLIT_SCHEMA)
 
 
+def unit_tasks(spark, units: list[dict], work, ddl: str):
+    """A DataFrame (schema `ddl`) of the Arrow record batches `work(unit)` yields for every unit of
+    a plan, one Spark task per unit, run in Python workers.
+
+    The tasks are `spark.range(n)` with one id per partition and the plan a broadcast: it reaches
+    the workers without a Python RDD (which would fork a second set of Python workers and convert
+    its rows through the JVM), and each worker reads it once, not once per task."""
+    plan = spark.sparkContext.broadcast(units)
+
+    def run(id_batches):
+        for batch in id_batches:
+            for i in batch.column("id").to_pylist():
+                yield from work(plan.value[i])
+
+    return spark.range(0, len(units), 1, max(len(units), 1)).mapInArrow(run, ddl)
+
+
 class OutputExists(RuntimeError):
     pass
 
