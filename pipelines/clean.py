@@ -20,7 +20,7 @@ from corpus_tools.clean import OUTPUTS, CleanConfig, CleanPipeline, config_json,
 from corpus_tools.readers import Split
 from corpus_tools.stats import Stats
 from corpus_tools.writers import ensure_schema_file
-from pipelines.stage import Phases, StageOutput, mark_part_done, part_done, parts_frame, plan_parts
+from pipelines.stage import Phases, StageOutput, mark_part_done, part_done, plan_parts, unit_tasks
 
 
 
@@ -39,16 +39,15 @@ def clean_part(cfg_json: str, split: Split, out_dir: str, part: str) -> dict:
     return stats
 
 
-def _clean_splits(cfg_json: str, out_dir: str):
-    def clean_splits(split_batches):
+def _clean_split(cfg_json: str, out_dir: str):
+    def clean_split(unit: dict):
         import pyarrow as pa
 
-        for batch in split_batches:
-            for row in batch.to_pylist():
-                part = row.pop("part")
-                stats = clean_part(cfg_json, Split(**row), out_dir, part)
-                yield pa.RecordBatch.from_pydict({"stats": [json.dumps(stats)]})
-    return clean_splits
+        split = dict(unit)
+        part = split.pop("part")
+        stats = clean_part(cfg_json, Split(**split), out_dir, part)
+        yield pa.RecordBatch.from_pydict({"stats": [json.dumps(stats)]})
+    return clean_split
 
 
 def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool = False) -> dict:
@@ -64,9 +63,8 @@ def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool
         resumed = out.begin(rows)
         if resumed:
             print(f"[clean] resuming: {resumed} of {len(rows)} splits were finished by an earlier run", file=sys.stderr)
-        split_df = parts_frame(spark, rows)
     with phase(f"clean {len(rows)} splits"):
-        stats_rows = split_df.mapInArrow(_clean_splits(cfg_json, out.tmp), "stats string").collect()
+        stats_rows = unit_tasks(spark, rows, _clean_split(cfg_json, out.tmp), "stats string").collect()
     stats = sum((Stats.from_dict(json.loads(r.stats)) for r in stats_rows), Stats())
     for name in OUTPUTS:
         ensure_schema_file(out.subdir(name), output_schema(name))

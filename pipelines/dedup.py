@@ -38,7 +38,7 @@ from corpus_tools.dedup import PHASES, DedupConfig, Fingerprinter, config_json, 
 from corpus_tools.document import DOCUMENT_SCHEMA, QUARANTINE_SCHEMA
 from corpus_tools.readers import Split, file_format, list_input_files, read_split
 from corpus_tools.writers import PartWriter, ensure_schema_file
-from pipelines.stage import Phases, StageOutput, parts_frame, plan_parts
+from pipelines.stage import Phases, StageOutput, plan_parts, unit_tasks
 
 FINGERPRINT_DDL = "id string, url_key string, text_key binary, quality double, signature binary, bands array<bigint>"
 STAGED_INPUT = "staged_input"  # raw input parsed into contract Parquet, removed before commit (no "_": Spark would skip it)
@@ -72,8 +72,7 @@ def stage_input(spark, inputs: list[str], cfg, out: StageOutput) -> tuple[list[s
     if all(file_format(f)[0] == "parquet" and {"id", text} <= set(pq.read_schema(f).names) for f in files):
         return files, text, 0
     rows = plan_parts(paths, cfg.input.split_bytes)
-    split_df = parts_frame(spark, rows)
-    counts = split_df.mapInArrow(_parse_splits(json.dumps(cfg.input.__dict__), out.tmp), "quarantined long").collect()
+    counts = unit_tasks(spark, rows, _parse_split(json.dumps(cfg.input.__dict__), out.tmp), "quarantined long").collect()
     staged, quarantine = out.subdir(STAGED_INPUT), out.subdir("quarantine")
     ensure_schema_file(staged, DOCUMENT_SCHEMA)
     quarantined = sum(r.quarantined for r in counts)
@@ -83,25 +82,24 @@ def stage_input(spark, inputs: list[str], cfg, out: StageOutput) -> tuple[list[s
     return [os.path.join(staged, f) for f in parts], "text", quarantined
 
 
-def _parse_splits(input_json: str, out_dir: str):
-    def parse_splits(split_batches):
+def _parse_split(input_json: str, out_dir: str):
+    def parse_split(unit: dict):
         import pyarrow as pa
 
         from corpus_tools.readers import InputConfig
 
         input_cfg = InputConfig(**json.loads(input_json))
-        for batch in split_batches:
-            for row in batch.to_pylist():
-                part = row.pop("part")
-                docs = PartWriter(os.path.join(out_dir, STAGED_INPUT), part, DOCUMENT_SCHEMA)
-                bad = PartWriter(os.path.join(out_dir, "quarantine"), part, QUARANTINE_SCHEMA)
-                for b in read_split(Split(**row), input_cfg):
-                    docs.write(b.documents)
-                    bad.write(b.quarantine)
-                docs.close()
-                bad.close()
-                yield pa.RecordBatch.from_pydict({"quarantined": [bad.rows]})
-    return parse_splits
+        split = dict(unit)
+        part = split.pop("part")
+        docs = PartWriter(os.path.join(out_dir, STAGED_INPUT), part, DOCUMENT_SCHEMA)
+        bad = PartWriter(os.path.join(out_dir, "quarantine"), part, QUARANTINE_SCHEMA)
+        for b in read_split(Split(**split), input_cfg):
+            docs.write(b.documents)
+            bad.write(b.quarantine)
+        docs.close()
+        bad.close()
+        yield pa.RecordBatch.from_pydict({"quarantined": [bad.rows]})
+    return parse_split
 
 
 # ---------------------------------------------------------------- fingerprint

@@ -48,17 +48,9 @@ def _write_atomically(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
-SPLIT_SCHEMA = "part string, path string, file_key string, fmt string, compression string, start long, end long"
-
-
 def plan_parts(inputs: list[str], split_bytes: int) -> list[dict]:
     """The work plan over input files: one row per split, named by the part file it writes."""
     return [{"part": f"part-{i:05d}", **s.__dict__} for i, s in enumerate(plan_splits(inputs, split_bytes))]
-
-
-def parts_frame(spark, rows: list[dict]):
-    """The plan as a DataFrame with one row per partition, so each split is one Spark task."""
-    return spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)), SPLIT_SCHEMA)
 
 
 def unit_tasks(spark, units: list[dict], work, ddl: str):
