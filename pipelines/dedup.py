@@ -36,21 +36,15 @@ import pyarrow.parquet as pq
 
 from corpus_tools.dedup import PHASES, DedupConfig, Fingerprinter, config_json, signatures_of
 from corpus_tools.document import DOCUMENT_SCHEMA, QUARANTINE_SCHEMA
-from corpus_tools.readers import Split, file_format, list_input_files, read_split
+from corpus_tools.readers import Split, list_input_files, read_split
 from corpus_tools.writers import PartWriter, ensure_schema_file
-from pipelines.stage import Phases, StageOutput, plan_parts, unit_tasks
+from pipelines.stage import Phases, StageOutput, contract_parquet, plan_parts, resolve_stage_inputs, unit_tasks
 
 FINGERPRINT_DDL = "id string, url_key string, text_key binary, quality double, signature binary, bands array<bigint>"
 STAGED_INPUT = "staged_input"  # raw input parsed into contract Parquet, removed before commit (no "_": Spark would skip it)
 
 
 # ---------------------------------------------------------------- read
-
-def resolve_stage_inputs(inputs: list[str]) -> list[str]:
-    """A finished stage's output directory stands for its `kept/`."""
-    return [os.path.join(p, "kept") if os.path.exists(os.path.join(p, "_SUCCESS")) and os.path.isdir(os.path.join(p, "kept")) else p
-            for p in inputs]
-
 
 def read_input(spark, inputs: list[str], cfg: DedupConfig, out: StageOutput):
     """(documents DataFrame, name of its text column, records quarantined).
@@ -69,7 +63,7 @@ def stage_input(spark, inputs: list[str], cfg, out: StageOutput) -> tuple[list[s
     paths = resolve_stage_inputs(inputs)
     files = [path for path, _ in list_input_files(paths)]
     text = cfg.input.text_field
-    if all(file_format(f)[0] == "parquet" and {"id", text} <= set(pq.read_schema(f).names) for f in files):
+    if contract_parquet(files, text):
         return files, text, 0
     rows = plan_parts(paths, cfg.input.split_bytes)
     counts = unit_tasks(spark, rows, _parse_split(json.dumps(cfg.input.__dict__), out.tmp), "quarantined long").collect()

@@ -6,10 +6,11 @@
 Phases, each a function over DataFrames:
   tokenizer  load and check the model on the driver: a missing or corrupt file fails here,
              before any Spark work
-  read       a stage's Parquet output (its kept/) as is, or raw JSONL/Parquet parsed into
-             contract Parquet as `ziya dedup` does (bad records go to quarantine/)
-  tokenize   one task per row group reads its documents with pyarrow (the text never passes
-             through the JVM) and encodes them in batches (SentencePiece through the word cache,
+  plan       one unit of work per row group of a stage's Parquet output (its kept/), or per
+             split of raw JSONL/Parquet
+  tokenize   one task per unit reads its documents itself (pyarrow, or corpus_tools.readers for raw
+             input, whose bad records go to quarantine/), so the text never passes through the
+             JVM, and encodes them in batches (SentencePiece through the word cache,
              corpus_tools.word_cache), EOS appended to every document; it streams the ids (uint16
              or int32) to its own spool file and hands Spark only a small row per document
              (source, id, n_tokens, spool, start), persisted
@@ -44,9 +45,13 @@ import sys
 
 import numpy as np
 
+from corpus_tools.document import QUARANTINE_SCHEMA
+from corpus_tools.readers import InputConfig, Split, list_input_files, read_split
 from corpus_tools.shards import EMPTY, MANIFEST, PackConfig, ShardWriter, encode_documents, resolved_config
 from corpus_tools.tokenizer import Tokenizer, load_tokenizer
-from pipelines.stage import Phases, StageOutput, mark_part_done, part_done, unit_tasks
+from corpus_tools.writers import PartWriter, ensure_schema_file
+from pipelines.stage import (Phases, StageOutput, contract_parquet, mark_part_done, part_done, plan_parts,
+                             resolve_stage_inputs, unit_tasks)
 
 SPOOLED_DDL = "source string, id string, n_tokens long, spool string, start long"
 PLACED_DDL = "shard string, id string, n_tokens long, spool string, start long"
@@ -54,6 +59,7 @@ WRITTEN_DDL = "name string, info string"
 SHARDS = "shards"
 SPOOL = "token_spool"  # each tokenize task's token ids, removed before commit (no "_": Spark would skip it)
 UNKNOWN_SOURCE = "unknown"  # documents whose source is null
+QUARANTINE = "quarantine"  # records of raw input that did not parse, with the reason
 
 
 # ---------------------------------------------------------------- tokenize
@@ -67,22 +73,33 @@ def _tokenizer(model_path: str, sha256: str) -> Tokenizer:
     return tok
 
 
-def token_units(files: list[str]) -> list[dict]:
-    """One unit of tokenize work per Parquet row group: tasks read their own input."""
+def plan_input(inputs: list[str], cfg: PackConfig) -> tuple[list[dict], str, str | None]:
+    """(units of tokenize work, text column, source column). Parquet that follows the document
+    contract (a stage's kept/) gives one unit per row group, read as is; raw JSONL/Parquet one unit
+    per split, parsed by corpus_tools.readers as `ziya clean` parses it."""
     import pyarrow.parquet as pq
 
-    units = [(f, g) for f in files for g in range(pq.ParquetFile(f).num_row_groups)]
-    return [{"part": f"part-{i:05d}", "path": path, "row_group": g} for i, (path, g) in enumerate(units)]
+    paths = resolve_stage_inputs(inputs)
+    files = [path for path, _ in list_input_files(paths)]
+    text = cfg.input.text_field
+    if not contract_parquet(files, text):
+        return plan_parts(paths, cfg.input.split_bytes), "text", "source"
+    groups = [(f, g) for f in files for g in range(pq.ParquetFile(f).num_row_groups)]
+    units = [{"part": f"part-{i:05d}", "path": path, "row_group": g} for i, (path, g) in enumerate(groups)]
+    names = set(pq.read_schema(files[0]).names)
+    source = cfg.input.source_field if cfg.input.source_field in names else ("source" if "source" in names else None)
+    return units, text, source
 
 
-def tokenize(spark, files: list[str], text_col: str, source_col: str | None, resolved: dict, encode_threads: int,
-             spool_dir: str):
-    """(source, id, n_tokens, spool, start) of every document. One task per row group reads its
-    documents with pyarrow (the text never passes through the JVM), writes their token ids
-    (with EOS, in the pack's dtype) to its own spool file and hands Spark only these small rows.
-    n_tokens is 0 for an empty document."""
-    units = token_units(files)
+def tokenize(spark, units: list[dict], text_col: str, source_col: str | None, resolved: dict, cfg: PackConfig,
+             out_dir: str):
+    """(source, id, n_tokens, spool, start) of every document. One task per unit reads its
+    documents itself (the text never passes through the JVM), writes their token ids (with EOS,
+    in the pack's dtype) to its own spool file and hands Spark only these small rows; records of
+    raw input that do not parse go to quarantine/. n_tokens is 0 for an empty document."""
     model_path, sha256 = resolved["tokenizer"]["path"], resolved["tokenizer"]["sha256"]
+    input_json, threads = json.dumps(cfg.input.__dict__), cfg.encode_threads
+    spool_dir, quarantine_dir = os.path.join(out_dir, SPOOL), os.path.join(out_dir, QUARANTINE)
 
     def tokenized(unit: dict):
         from pyspark import TaskContext
@@ -93,8 +110,8 @@ def tokenize(spark, files: list[str], text_col: str, source_col: str | None, res
         os.makedirs(spool_dir, exist_ok=True)
         with open(os.path.join(spool_dir, name), "wb") as spool:
             written = 0
-            for batch in read_documents(unit, text_col, source_col):
-                tokens, lengths = encode_documents(tok, batch.column("text"), encode_threads)
+            for batch in read_documents(unit, text_col, source_col, input_json, quarantine_dir):
+                tokens, lengths = encode_documents(tok, batch.column("text"), threads)
                 spool.write(tokens.data)
                 yield spooled_batch(batch, lengths, name, written)
                 written += len(tokens)
@@ -104,20 +121,42 @@ def tokenize(spark, files: list[str], text_col: str, source_col: str | None, res
     return unit_tasks(spark, units, tokenized, SPOOLED_DDL)
 
 
-def read_documents(unit: dict, text_col: str, source_col: str | None, batch_rows: int = 2048):
-    """The (source, id, text) batches of one row group; a null source reads as `unknown`."""
+def read_documents(unit: dict, text_col: str, source_col: str | None, input_json: str, quarantine_dir: str,
+                   batch_rows: int = 2048):
+    """The (source, id, text) batches of one unit; a null source reads as `unknown`."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    def documents(source, ids, text):
+        source = (pc.fill_null(pc.cast(source, pa.string()), UNKNOWN_SOURCE) if source is not None
+                  else pa.array([UNKNOWN_SOURCE] * len(ids), pa.string()))
+        return pa.RecordBatch.from_arrays([source, pc.cast(ids, pa.string()), text], names=["source", "id", "text"])
+
+    if "row_group" not in unit:  # a split of raw input
+        split = {k: v for k, v in unit.items() if k != "part"}
+        bad = PartWriter(quarantine_dir, unit["part"], QUARANTINE_SCHEMA)
+        for b in read_split(Split(**split), InputConfig(**json.loads(input_json))):
+            bad.write(b.quarantine)
+            d = b.documents
+            yield documents(d.column("source"), d.column("id"), d.column("text"))
+        bad.close()
+        return
     parquet = pq.ParquetFile(unit["path"])
     source_col = source_col if source_col in parquet.schema_arrow.names else None
     columns = ["id", text_col] + ([source_col] if source_col else [])
     for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=[unit["row_group"]], columns=columns):
-        source = (pc.fill_null(pc.cast(batch.column(source_col), pa.string()), UNKNOWN_SOURCE) if source_col
-                  else pa.array([UNKNOWN_SOURCE] * batch.num_rows, pa.string()))
-        yield pa.RecordBatch.from_arrays([source, pc.cast(batch.column("id"), pa.string()), batch.column(text_col)],
-                                         names=["source", "id", "text"])
+        yield documents(batch.column(source_col) if source_col else None, batch.column("id"), batch.column(text_col))
+
+
+def quarantined_records(quarantine_dir: str) -> int:
+    """Records of raw input that did not parse, from the quarantine parts' footers."""
+    import pyarrow.parquet as pq
+
+    if not os.path.isdir(quarantine_dir):
+        return 0
+    return sum(pq.ParquetFile(os.path.join(quarantine_dir, f)).metadata.num_rows
+               for f in os.listdir(quarantine_dir) if f.endswith(".parquet") and not f.startswith("."))
 
 
 def spooled_batch(batch, lengths: np.ndarray, spool: str, written: int):
@@ -311,9 +350,6 @@ def spark_defaults(local: bool) -> dict[str, str]:
 def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool = False) -> dict:
     from pyspark import StorageLevel
 
-    import pyarrow.parquet as pq
-
-    from pipelines.dedup import stage_input
 
     phase = Phases("pack")
     with phase("tokenizer"):
@@ -324,19 +360,20 @@ def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool 
     if finished is not None:
         return finished
     resumed = out.begin([{"inputs": inputs}])
-    for name in ("staged_input", "quarantine", SPOOL):  # left by an interrupted run; finished shards are kept
+    for name in (QUARANTINE, SPOOL):  # left by an interrupted run; finished shards are kept
         shutil.rmtree(out.subdir(name), ignore_errors=True)
     remove_partial_shards(out.subdir(SHARDS))
 
-    with phase("read"):
-        files, text_col, quarantined = stage_input(spark, inputs, cfg, out)
-    columns = set(pq.read_schema(files[0]).names) if files else set()
-    source_col = cfg.input.source_field if cfg.input.source_field in columns else ("source" if "source" in columns else None)
+    with phase("plan"):
+        units, text_col, source_col = plan_input(inputs, cfg)
     with phase("tokenize + assign"):
-        rows = tokenize(spark, files, text_col, source_col, resolved, cfg.encode_threads, out.subdir(SPOOL))
+        rows = tokenize(spark, units, text_col, source_col, resolved, cfg, out.tmp)
         rows = rows.persist(StorageLevel.MEMORY_AND_DISK)  # small rows; the spools they point at stay put
         per_source, shards = plan_shards(rows, cfg.shard_tokens)
         shards = name_shards(shards)
+        quarantined = quarantined_records(out.subdir(QUARANTINE))
+        if quarantined:
+            ensure_schema_file(out.subdir(QUARANTINE), QUARANTINE_SCHEMA)
     with phase(f"write {len(shards)} shards"):
         written = {}
         if shards:
@@ -344,8 +381,7 @@ def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool 
             written = {r.name: json.loads(r.info)
                        for r in write_shards(rows, shards, resolved["dtype"], out.tmp, partitions)}
     rows.unpersist()
-    for name in ("staged_input", SPOOL):
-        shutil.rmtree(out.subdir(name), ignore_errors=True)
+    shutil.rmtree(out.subdir(SPOOL), ignore_errors=True)
 
     with phase("manifest"):
         manifest = build_manifest(shards, written, per_source, resolved)

@@ -48,6 +48,22 @@ def _write_atomically(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
+def resolve_stage_inputs(inputs: list[str]) -> list[str]:
+    """A finished stage's output directory stands for its `kept/`."""
+    return [os.path.join(p, "kept") if os.path.exists(os.path.join(p, SUCCESS)) and os.path.isdir(os.path.join(p, "kept"))
+            else p for p in inputs]
+
+
+def contract_parquet(files: list[str], text_field: str) -> bool:
+    """Whether every file is Parquet that already follows the document contract (an `id` and the
+    text column, as a stage's kept/): such input is read as is, not parsed record by record."""
+    import pyarrow.parquet as pq
+
+    from corpus_tools.readers import file_format
+
+    return all(file_format(f)[0] == "parquet" and {"id", text_field} <= set(pq.read_schema(f).names) for f in files)
+
+
 def plan_parts(inputs: list[str], split_bytes: int) -> list[dict]:
     """The work plan over input files: one row per split, named by the part file it writes."""
     return [{"part": f"part-{i:05d}", **s.__dict__} for i, s in enumerate(plan_splits(inputs, split_bytes))]
