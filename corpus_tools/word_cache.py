@@ -76,6 +76,9 @@ class WordCacheEncoder:
 
     def clear(self) -> None:
         self.index: dict[str, int] = {}  # segment key (its word after k - 1 spaces) -> table row
+        self.keys: list[str] = []  # the cached keys in row order
+        self.last_used = np.zeros(0, dtype=np.int64)  # per cached row: the last batch that used it
+        self.batches = 0
         self.entries = 0
         self.ids = np.zeros(1 << 16, dtype=self.dtype)  # every entry's ids, back to back
         self.used = 0
@@ -149,25 +152,46 @@ class WordCacheEncoder:
         Arrow finds the batch's distinct keys; only those meet the Python dict."""
         encoded = pc.dictionary_encode(keys)
         distinct = encoded.dictionary.to_pylist()
-        rows = np.fromiter(map(self.index.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
+        rows = self.rows_of(distinct)
         missing = np.flatnonzero(rows < 0)
+        if self.entries + len(missing) > self.max_entries:  # full: keep the recently used half
+            self.compact(self.max_entries // 2)
+            rows = self.rows_of(distinct)
+            missing = np.flatnonzero(rows < 0)
+        self.last_used[rows[rows >= 0]] = self.batches
+        self.batches += 1
         if len(missing):
-            if self.entries + len(missing) > self.max_entries:  # full: start over with this batch
-                self.clear()
-                missing = np.arange(len(distinct))
             new = [distinct[i] for i in missing]
             short = np.fromiter(map(len, new), dtype=np.int64, count=len(new)) <= self.max_cached_chars
-            if short.sum() > self.max_entries:
+            if self.entries + short.sum() > self.max_entries:  # a batch with more words than the cache holds
                 short[:] = False
             order = np.concatenate([missing[short], missing[~short]])
             cached = [distinct[i] for i in missing[short]]
             first = self.entries
             self.add(cached, num_threads)
             self.index.update(zip(cached, range(first, self.entries)))
+            self.keys += cached
+            self.last_used = np.concatenate([self.last_used, np.full(len(cached), self.batches - 1)])
             self.transient_from = (self.entries, self.used)
             self.add([distinct[i] for i in missing[~short]], num_threads, long=True)
             rows[order] = np.arange(first, self.entries)
         return rows[encoded.indices.to_numpy()]
+
+    def rows_of(self, distinct: list[str]) -> np.ndarray:
+        return np.fromiter(map(self.index.get, distinct, repeat(-1)), dtype=np.int64, count=len(distinct))
+
+    def compact(self, keep: int) -> None:
+        """Keep the `keep` most recently used entries (web text's frequent words), drop the rest."""
+        kept = np.sort(np.argsort(-self.last_used, kind="stable")[:keep])
+        lengths = self.lengths[kept]
+        ids = self.ids[_ranges(self.starts[kept], lengths)]
+        self.ids = np.zeros(max(1 << 16, 2 * len(ids)), dtype=self.dtype)
+        self.ids[:len(ids)] = ids
+        self.used, self.entries = len(ids), len(kept)
+        self.lengths, self.starts = lengths, np.cumsum(lengths) - lengths
+        self.keys = [self.keys[i] for i in kept]
+        self.index = dict(zip(self.keys, range(len(kept))))
+        self.last_used = self.last_used[kept]
 
     def add(self, keys: list[str], num_threads: int, long: bool = False) -> None:
         """Encode `keys` (each as " " + key) and append their ids to the table. Long segments come
