@@ -124,18 +124,32 @@ def score_plan(files: list[str]) -> list[dict]:
 
 def score_phase(spark, plan: list[dict], cfg_json: str, out_dir: str) -> list[dict]:
     """One Spark task per row group, each writing its staged part; returns each part's stats."""
-    def score_parts(batches):
+    return [json.loads(stats) for stats in each_unit(
+        spark, plan, lambda unit: json.dumps(score_part(cfg_json, unit["path"], unit["row_group"], out_dir, unit["part"])))]
+
+
+def each_unit(spark, units: list[dict], work) -> list[str]:
+    """`work(unit)` (a string) for every unit, one Spark task each, in Python workers.
+
+    The tasks are `spark.range(n)` with one id per partition and the units a broadcast: the plan
+    reaches the workers without a Python RDD, which would cost a second Python worker per task
+    slot and a row conversion through the JVM (~1 CPU-s each in local mode), and each worker
+    reads the plan once, not once per task."""
+    if not units:
+        return []
+    plan = spark.sparkContext.broadcast(units)
+
+    def task(batches):
         import pyarrow as pa
 
         for batch in batches:
-            for row in batch.to_pylist():
-                stats = score_part(cfg_json, row["path"], row["row_group"], out_dir, row["part"])
-                yield pa.RecordBatch.from_pydict({"stats": [json.dumps(stats)]})
+            for i in batch.column("id").to_pylist():
+                yield pa.RecordBatch.from_pydict({"result": [work(plan.value[i])]})
 
-    if not plan:
-        return []
-    frame = spark.createDataFrame(spark.sparkContext.parallelize(plan, len(plan)), "part string, path string, row_group int")
-    return [json.loads(r.stats) for r in frame.mapInArrow(score_parts, "stats string").collect()]
+    try:
+        return [r.result for r in spark.range(0, len(units), 1, len(units)).mapInArrow(task, "result string").collect()]
+    finally:
+        plan.destroy()
 
 
 # ---------------------------------------------------------------- grid
@@ -148,12 +162,19 @@ def grid_phase(scored, cfg: ScoreConfig, documents: int) -> tuple[dict[str, Quan
     from pyspark.sql import functions as F
 
     fractions = grid_fractions(cfg)
+    # One SQL expression: a Python list of ~1000 fractions would cost one py4j call each.
+    quantiles = f"percentile_approx(`{cfg.score_column}`, {sql_doubles(fractions)}, {accuracy_for(documents, cfg)})"
     rows = (scored.select(cfg.lang_field, cfg.score_column).where(F.col(cfg.score_column).isNotNull())
             .groupBy(cfg.lang_field)
-            .agg(F.count(F.lit(1)).alias("n"),
-                 F.percentile_approx(cfg.score_column, fractions, accuracy_for(documents, cfg)).alias("q")).collect())
+            .agg(F.count(F.lit(1)).alias("n"), F.expr(quantiles).alias("q")).collect())
     grids = {r[0]: QuantileGrid(fractions, [float(v) for v in r["q"]]) for r in rows}
     return grids, {r[0]: r["n"] for r in rows}
+
+
+def sql_doubles(values: list[float]) -> str:
+    """A Spark SQL array of these exact doubles: repr round-trips a float, and the `D` suffix
+    makes a literal a double (a bare `0.001` would be a decimal)."""
+    return f"array({', '.join(f'{float(v)!r}D' for v in values)})"
 
 
 # ---------------------------------------------------------------- assign: tasks write kept/ and rejected/ parts
@@ -188,22 +209,24 @@ def assign_part(cfg_json: str, grids_json: str, unit: dict, staged_file: str, ou
 
 
 def count_batch(out, cfg: ScoreConfig, models: dict, counters: dict[str, int]) -> None:
-    """Counters per status, language, bucket, drop reason and why a document is unscored."""
-    def add(key: str) -> None:
-        counters[key] = counters.get(key, 0) + 1
+    """Counters per status, language, bucket, drop reason and why a document is unscored: counted
+    per distinct (language, bucket, reason), of which a batch has a handful."""
+    def add(key: str, n: int) -> None:
+        counters[key] = counters.get(key, 0) + n
 
-    cols = out.select([cfg.lang_field, "quality_bucket", "drop_reason"]).to_pydict()
-    for lang, bucket, reason in zip(cols[cfg.lang_field], cols["quality_bucket"], cols["drop_reason"]):
+    keys = [cfg.lang_field, "quality_bucket", "drop_reason"]
+    groups = pa.Table.from_batches([out.select(keys)]).group_by(keys).aggregate([([], "count_all")]).to_pydict()
+    for lang, bucket, reason, n in zip(*(groups[k] for k in keys), groups["count_all"]):
         lang = lang or "unknown"
         status = "rejected" if reason else "kept"
-        add(status)
-        add(f"lang/{lang}/{status}")
-        add(f"bucket/{bucket or 'unscored'}")
-        add(f"lang/{lang}/bucket/{bucket or 'unscored'}")
+        add(status, n)
+        add(f"lang/{lang}/{status}", n)
+        add(f"bucket/{bucket or 'unscored'}", n)
+        add(f"lang/{lang}/bucket/{bucket or 'unscored'}", n)
         if reason:
-            add(f"drop/{reason}")
+            add(f"drop/{reason}", n)
         if bucket is None:
-            add("unscored/" + ("no_model" if lang not in models else "no_text"))
+            add("unscored/" + ("no_model" if lang not in models else "no_text"), n)
 
 
 def assign_phase(spark, plan: list[dict], grids: dict[str, QuantileGrid], cfg_json: str, out_dir: str) -> dict:
@@ -212,21 +235,13 @@ def assign_phase(spark, plan: list[dict], grids: dict[str, QuantileGrid], cfg_js
     staged = os.path.join(out_dir, STAGED)
     units = [u for u in plan if os.path.exists(os.path.join(staged, f"{u['part']}.parquet"))]
 
-    def assign_parts(batches):
-        import pyarrow as pa
-
-        for batch in batches:
-            for unit in batch.to_pylist():
-                counters = assign_part(cfg_json, grids_json, unit, os.path.join(staged, f"{unit['part']}.parquet"), out_dir)
-                yield pa.RecordBatch.from_pydict({"counters": [json.dumps(counters)]})
+    def work(unit: dict) -> str:
+        return json.dumps(assign_part(cfg_json, grids_json, unit, os.path.join(staged, f"{unit['part']}.parquet"), out_dir))
 
     totals: dict[str, int] = {}
-    if units:
-        frame = spark.createDataFrame(spark.sparkContext.parallelize(units, len(units)),
-                                      "part string, path string, row_group int")
-        for r in frame.mapInArrow(assign_parts, "counters string").collect():
-            for k, v in json.loads(r.counters).items():
-                totals[k] = totals.get(k, 0) + v
+    for counters in each_unit(spark, units, work):
+        for k, v in json.loads(counters).items():
+            totals[k] = totals.get(k, 0) + v
     return totals
 
 

@@ -93,6 +93,20 @@ def test_normalization_folds_case_and_digits():
     assert paragraphs("First Line\n\n  \nSecond 2026") == ["first line", "second 0000"]
 
 
+def test_whitespace_collapses_exactly_as_the_plain_pattern():
+    """lm_normalize skips single plain spaces instead of replacing them by themselves: on any
+    mix of spaces, other Unicode whitespace and newlines it equals collapsing `[^\\S\\n]+`."""
+    import random
+    import re
+
+    plain = re.compile(r"[^\S\n]+")
+    alphabet = [" ", " ", "\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\xa0", "\u2028", "\u3000", "a", "字"]
+    rnd = random.Random(0)
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        assert lm_normalize(text) == plain.sub(" ", text), repr(text)
+
+
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory) -> str:
     prefix = str(tmp_path_factory.mktemp("model") / "en")
@@ -121,6 +135,27 @@ def test_scorer_agrees_with_kenlm_on_known_sentences(small_model):
     assert ppl == pytest.approx(10 ** (-raw.score(joined, bos=True, eos=True) / (len(joined.split()) + 1)), rel=1e-9)
     assert ppl_para == pytest.approx(10 ** (-sum(logs) / sum(lengths)), rel=1e-9)
     assert lm.perplexities("   \n ") == (None, None)
+
+
+def test_a_batch_scores_each_document_as_it_scores_alone(small_model):
+    """Lines of many documents tokenized in one call: each document's scores are those of
+    tokenizing and scoring it on its own, line by line."""
+    lm = LanguageModel(small_model)
+
+    def alone(doc):
+        tokenized = [" ".join(lm.tokenizer.encode(line, out_type=str)) for line in paragraphs(doc)]
+        if not tokenized:
+            return None, None
+        logs = [lm.kenlm.score(t, bos=True, eos=True) for t in tokenized]
+        joined = " ".join(tokenized)
+        return (10.0 ** (-lm.kenlm.score(joined, bos=True, eos=True) / (len(joined.split()) + 1)),
+                10.0 ** (-sum(logs) / sum(len(t.split()) + 1 for t in tokenized)))
+
+    docs = ["The kernel frees the buffer.\nStruct device * dev, 42 times", "", "  \n\t", "qqqq zzzz",
+            "One line only.", "Lines\n\nwith  gaps \u3000 and\ttabs\n"]
+    assert lm.perplexities_batch(docs) == [alone(d) for d in docs]
+    assert lm.perplexities_batch(docs)[1:3] == [(None, None), (None, None)]
+    assert lm.perplexities_batch([]) == []
 
 
 def test_in_domain_text_scores_lower_than_garbled_text(small_model):

@@ -172,3 +172,70 @@ def test_quality_score_is_added_and_thresholded(spark, models_dir, tmp_path):
     rejected = read_all(str(tmp_path / "out" / "rejected"))
     assert set(rejected) == low and all(r["drop_reason"] == "quality_score_too_low" for r in rejected.values())
     assert stats["input"] == stats["kept"] + stats["rejected"] == len(rows)
+
+
+def test_an_interrupted_run_resumes_keeping_its_finished_parts(spark, models_dir, tmp_path, capsys):
+    """A part marked done by an earlier attempt is not scored again: its staged scores (made
+    recognizable here: ppl 1.0) are the ones that reach the output."""
+    from corpus_tools.lm.score import config_json
+    from pipelines.stage import StageOutput
+
+    rows = corpus_rows()
+    inp = write_input(tmp_path / "in", rows, files=2)
+    cfg = ScoreConfig(models=models_dir)
+    cfg_json = config_json(cfg)
+    plan = score.score_plan(score.resolve_input([inp]))
+    assert len(plan) == 2
+    out = StageOutput(str(tmp_path / "out"), cfg_json)
+    out.begin(plan)
+    first = plan[0]
+    score.score_part(cfg_json, first["path"], first["row_group"], out.tmp, first["part"])
+    staged = os.path.join(out.tmp, score.STAGED, f"{first['part']}.parquet")
+    table = pq.read_table(staged)
+    ppl = pa.array([None if v is None else 1.0 for v in table.column("ppl").to_pylist()], pa.float64())
+    pq.write_table(table.set_column(table.schema.get_field_index("ppl"), "ppl", ppl), staged)
+
+    stats = score.run(spark, [inp], str(tmp_path / "out"), cfg)
+    assert "resuming: 1 parts" in capsys.readouterr().err
+    docs = read_all(str(tmp_path / "out" / "kept"))
+    resumed_ids = set(pq.read_table(first["path"]).column("id").to_pylist())
+    for doc_id, doc in docs.items():
+        if doc["ppl"] is not None:
+            assert (doc["ppl"] == 1.0) == (doc_id in resumed_ids)
+    assert stats["input"] == stats["kept"] + stats["rejected"] == len(rows)
+
+
+def test_count_batch_counts_every_row_under_each_key():
+    out = pa.RecordBatch.from_pydict({
+        "lang": ["en", "en", "de", None, "en", "en"],
+        "quality_bucket": ["high", "low", None, None, None, "high"],
+        "drop_reason": [None, "ppl_bucket_low", None, None, None, None]})
+    counters: dict[str, int] = {}
+    score.count_batch(out, ScoreConfig(), {"en": "models/en"}, counters)
+    assert counters == {
+        "kept": 5, "rejected": 1, "lang/en/kept": 3, "lang/en/rejected": 1, "lang/de/kept": 1, "lang/unknown/kept": 1,
+        "bucket/high": 2, "bucket/low": 1, "bucket/unscored": 3,
+        "lang/en/bucket/high": 2, "lang/en/bucket/low": 1, "lang/en/bucket/unscored": 1,
+        "lang/de/bucket/unscored": 1, "lang/unknown/bucket/unscored": 1,
+        "drop/ppl_bucket_low": 1, "unscored/no_model": 2, "unscored/no_text": 1}
+    score.count_batch(out, ScoreConfig(), {"en": "models/en"}, counters)
+    assert counters["kept"] == 10 and counters["unscored/no_model"] == 4
+
+
+def test_each_unit_runs_every_unit_once_in_its_own_task(spark):
+    units = [{"part": f"part-{i:05d}", "n": i} for i in range(5)]
+
+    def work(unit):
+        from pyspark import TaskContext
+
+        return json.dumps([unit["part"], unit["n"] * 2, TaskContext.get().partitionId()])
+
+    results = sorted(json.loads(r) for r in score.each_unit(spark, units, work))
+    assert [r[:2] for r in results] == [[u["part"], u["n"] * 2] for u in units]
+    assert sorted(r[2] for r in results) == list(range(5))  # one Spark task (partition) per unit
+    assert score.each_unit(spark, [], work) == []
+
+
+def test_grid_fractions_reach_spark_as_the_same_doubles(spark):
+    values = [1e-05, 0.001, 0.3, 0.6, 1 / 3, 1.0, 2.5e-10, 0.123456789]
+    assert spark.sql(f"SELECT {score.sql_doubles(values)} AS a").first()["a"] == values

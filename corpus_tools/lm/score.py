@@ -97,10 +97,14 @@ class BatchScorer:
         langs = batch.column(self.cfg.lang_field).to_pylist()
         ppl = [None] * len(texts)
         ppl_para = [None] * len(texts)
+        rows_by_lang: dict[str, list[int]] = {}
         for i, (text, lang) in enumerate(zip(texts, langs)):
-            prefix = self.models.get(lang)
-            if prefix is not None and text:
-                ppl[i], ppl_para[i] = cached_model(prefix).perplexities(text)
+            if text and lang in self.models:
+                rows_by_lang.setdefault(lang, []).append(i)
+        for lang, rows in rows_by_lang.items():  # one tokenizer call per language and batch
+            scored = cached_model(self.models[lang]).perplexities_batch([texts[i] for i in rows])
+            for i, (doc_ppl, doc_ppl_para) in zip(rows, scored):
+                ppl[i], ppl_para[i] = doc_ppl, doc_ppl_para
         quality = [None] * len(texts)
         if self.cfg.quality_model:
             from corpus_tools.quality import cached_classifier
