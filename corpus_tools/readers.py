@@ -153,8 +153,8 @@ def _parquet_splits(path: str, key: str) -> list[Split]:
 class _BatchBuilder:
     """Collects documents and quarantine records and emits them as Arrow batches."""
 
-    def __init__(self, split: Split, cfg: InputConfig):
-        self.split, self.cfg = split, cfg
+    def __init__(self, split: Split, cfg: InputConfig, with_meta: bool = True):
+        self.split, self.cfg, self.with_meta = split, cfg, with_meta
         self.default_source = cfg.source or os.path.basename(split.file_key).split(".")[0]
         self._docs: dict[str, list] = {f.name: [] for f in DOCUMENT_SCHEMA}
         self._bad: dict[str, list] = {f.name: [] for f in QUARANTINE_SCHEMA}
@@ -177,7 +177,7 @@ class _BatchBuilder:
         url = record.get(cfg.url_field) if cfg.url_field else None
         source = record.get(cfg.source_field) if cfg.source_field else None
         used = {cfg.text_field, cfg.id_field, cfg.url_field, cfg.source_field}
-        meta = {k: v for k, v in record.items() if k not in used}
+        meta = {k: v for k, v in record.items() if k not in used} if self.with_meta else None
         self._docs["id"].append(doc_id)
         self._docs["text"].append(text)
         self._docs["source"].append(str(source) if source is not None else self.default_source)
@@ -204,9 +204,10 @@ class _BatchBuilder:
         return batch
 
 
-def read_split(split: Split, cfg: InputConfig = InputConfig()) -> Iterator[Batch]:
-    """Stream a split as batches of documents and quarantine records."""
-    builder = _BatchBuilder(split, cfg)
+def read_split(split: Split, cfg: InputConfig = InputConfig(), with_meta: bool = True) -> Iterator[Batch]:
+    """Stream a split as batches of documents and quarantine records. `with_meta=False` leaves
+    `meta` (the record's other fields as JSON) null, for readers that only need the text."""
+    builder = _BatchBuilder(split, cfg, with_meta)
     records = _jsonl_records(split, cfg, builder) if split.fmt == "jsonl" else _parquet_records(split, cfg, builder)
     for _ in records:
         if len(builder) >= cfg.batch_rows:

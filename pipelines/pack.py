@@ -136,7 +136,7 @@ def read_documents(unit: dict, text_col: str, source_col: str | None, input_json
     if "row_group" not in unit:  # a split of raw input
         split = {k: v for k, v in unit.items() if k != "part"}
         bad = PartWriter(quarantine_dir, unit["part"], QUARANTINE_SCHEMA)
-        for b in read_split(Split(**split), InputConfig(**json.loads(input_json))):
+        for b in read_split(Split(**split), InputConfig(**json.loads(input_json)), with_meta=False):
             bad.write(b.quarantine)
             d = b.documents
             yield documents(d.column("source"), d.column("id"), d.column("text"))
@@ -287,23 +287,24 @@ def _shard_writer(dtype: str, out_dir: str):
 
 
 class SpoolReader:
-    """Token ids of documents from the tokenize tasks' spool files, memory-mapped once per task."""
+    """Token ids of documents from the tokenize tasks' spool files, memory-mapped per batch: the
+    pages a batch touched are unmapped after it, so a writer's memory does not grow with the
+    spools it has read (they stay in the page cache, which the kernel can reclaim)."""
 
     def __init__(self, spool_dir: str, dtype: str):
-        self.spool_dir, self.dtype, self.maps = spool_dir, np.dtype(dtype), {}
+        self.spool_dir, self.dtype = spool_dir, np.dtype(dtype)
 
     def gather(self, batch) -> tuple[np.ndarray, np.ndarray]:
         """(the documents' tokens concatenated in row order, tokens per document)."""
         spools = batch.column("spool").to_pylist()
         starts = batch.column("start").to_numpy()
         lengths = batch.column("n_tokens").to_numpy()
-        parts = [self._map(spool)[s:s + n] for spool, s, n in zip(spools, starts, lengths)]
-        return (np.concatenate(parts) if parts else np.zeros(0, self.dtype)), lengths
-
-    def _map(self, spool: str) -> np.ndarray:
-        if spool not in self.maps:
-            self.maps[spool] = np.memmap(os.path.join(self.spool_dir, spool), dtype=self.dtype, mode="r")
-        return self.maps[spool]
+        maps = {spool: np.memmap(os.path.join(self.spool_dir, spool), dtype=self.dtype, mode="r")
+                for spool in set(spools)}
+        parts = [maps[spool][s:s + n] for spool, s, n in zip(spools, starts, lengths)]
+        tokens = np.concatenate(parts) if parts else np.zeros(0, self.dtype)
+        del parts, maps  # unmap
+        return tokens, lengths
 
 
 def _start(name: str, dtype: str, shards_dir: str, done_dir: str):

@@ -46,6 +46,17 @@ def test_reads_documents_and_keeps_other_fields_as_meta(tmp_path):
     assert json.loads(docs[0]["meta"]) == {"lang_hint": "en"}
 
 
+def test_without_meta_the_same_documents_and_quarantine_but_meta_null(tmp_path):
+    (tmp_path / "mixed.jsonl").write_bytes(jsonl_bytes(GOOD[:3]) + b"".join(BAD_LINES) + jsonl_bytes(GOOD[3:5]))
+    split, = plan_splits([str(tmp_path)])
+    full, lean = list(read_split(split)), list(read_split(split, with_meta=False))
+    for a, b in zip(full, lean):
+        assert a.quarantine.equals(b.quarantine)
+        assert a.documents.drop_columns(["meta"]).equals(b.documents.drop_columns(["meta"]))
+        assert b.documents.column("meta").null_count == b.documents.num_rows
+    assert full[0].documents.column("meta").null_count == 0
+
+
 def test_each_kind_of_bad_line_is_quarantined_with_its_reason(tmp_path):
     (tmp_path / "mixed.jsonl").write_bytes(jsonl_bytes(GOOD[:3]) + b"".join(BAD_LINES) + jsonl_bytes(GOOD[3:5]))
     docs, bad = read_all([str(tmp_path)])
