@@ -36,7 +36,7 @@ from corpus_tools.lm.score import (ASSIGN_FIELDS, BUCKETS, SCORE_FIELDS, BatchSc
                                    with_columns)
 from corpus_tools.readers import list_input_files
 from corpus_tools.writers import PartWriter, ensure_schema_file
-from pipelines.stage import Phases, StageOutput, mark_part_done, part_done
+from pipelines.stage import Phases, StageOutput, each_unit, mark_part_done, part_done, resolve_stage_inputs
 
 STAGED = "scored_staged"  # documents with their scores, removed before commit
 
@@ -50,9 +50,7 @@ def spark_defaults(local: bool) -> dict[str, str]:
 
 def resolve_input(inputs: list[str]) -> list[str]:
     """Parquet files of the input; a finished stage's directory stands for its kept/."""
-    paths = [os.path.join(p, "kept") if os.path.exists(os.path.join(p, "_SUCCESS")) and os.path.isdir(os.path.join(p, "kept"))
-             else p for p in inputs]
-    return [path for path, _ in list_input_files(paths)]
+    return [path for path, _ in list_input_files(resolve_stage_inputs(inputs))]
 
 
 def check_input(files: list[str], cfg: ScoreConfig) -> None:
@@ -126,30 +124,6 @@ def score_phase(spark, plan: list[dict], cfg_json: str, out_dir: str) -> list[di
     """One Spark task per row group, each writing its staged part; returns each part's stats."""
     return [json.loads(stats) for stats in each_unit(
         spark, plan, lambda unit: json.dumps(score_part(cfg_json, unit["path"], unit["row_group"], out_dir, unit["part"])))]
-
-
-def each_unit(spark, units: list[dict], work) -> list[str]:
-    """`work(unit)` (a string) for every unit, one Spark task each, in Python workers.
-
-    The tasks are `spark.range(n)` with one id per partition and the units a broadcast: the plan
-    reaches the workers without a Python RDD, which would cost a second Python worker per task
-    slot and a row conversion through the JVM (~1 CPU-s each in local mode), and each worker
-    reads the plan once, not once per task."""
-    if not units:
-        return []
-    plan = spark.sparkContext.broadcast(units)
-
-    def task(batches):
-        import pyarrow as pa
-
-        for batch in batches:
-            for i in batch.column("id").to_pylist():
-                yield pa.RecordBatch.from_pydict({"result": [work(plan.value[i])]})
-
-    try:
-        return [r.result for r in spark.range(0, len(units), 1, len(units)).mapInArrow(task, "result string").collect()]
-    finally:
-        plan.destroy()
 
 
 # ---------------------------------------------------------------- grid

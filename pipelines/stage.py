@@ -86,6 +86,16 @@ def unit_tasks(spark, units: list[dict], work, ddl: str):
     return spark.range(0, len(units), 1, max(len(units), 1)).mapInArrow(run, ddl)
 
 
+def each_unit(spark, units: list[dict], work) -> list[str]:
+    """`work(unit)` (a string) for every unit, one Spark task each (`unit_tasks`), collected."""
+    def one(unit: dict):
+        import pyarrow as pa
+
+        yield pa.RecordBatch.from_pydict({"result": [work(unit)]})
+
+    return [r.result for r in unit_tasks(spark, units, one, "result string").collect()] if units else []
+
+
 class OutputExists(RuntimeError):
     pass
 

@@ -222,20 +222,6 @@ def test_count_batch_counts_every_row_under_each_key():
     assert counters["kept"] == 10 and counters["unscored/no_model"] == 4
 
 
-def test_each_unit_runs_every_unit_once_in_its_own_task(spark):
-    units = [{"part": f"part-{i:05d}", "n": i} for i in range(5)]
-
-    def work(unit):
-        from pyspark import TaskContext
-
-        return json.dumps([unit["part"], unit["n"] * 2, TaskContext.get().partitionId()])
-
-    results = sorted(json.loads(r) for r in score.each_unit(spark, units, work))
-    assert [r[:2] for r in results] == [[u["part"], u["n"] * 2] for u in units]
-    assert sorted(r[2] for r in results) == list(range(5))  # one Spark task (partition) per unit
-    assert score.each_unit(spark, [], work) == []
-
-
 def test_grid_fractions_reach_spark_as_the_same_doubles(spark):
     values = [1e-05, 0.001, 0.3, 0.6, 1 / 3, 1.0, 2.5e-10, 0.123456789]
     assert spark.sql(f"SELECT {score.sql_doubles(values)} AS a").first()["a"] == values

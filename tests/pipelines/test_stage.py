@@ -1,11 +1,12 @@
 """Stage outputs are whole runs: finished-and-same is skipped, anything else refused."""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
-from pipelines.stage import OutputExists, StageOutput, mark_part_done, part_done
+from pipelines.stage import OutputExists, StageOutput, each_unit, mark_part_done, part_done
 
 PLAN = [{"part": "part-00000"}, {"part": "part-00001"}]
 
@@ -60,3 +61,17 @@ def test_commit_leaves_no_bookkeeping(tmp_path):
     mark_part_done(out.tmp, "part-00000", {})
     out.commit({})
     assert sorted(os.listdir(tmp_path / "o")) == ["_SUCCESS", "config.json", "stats.json"]
+
+
+def test_each_unit_runs_every_unit_once_in_its_own_task(spark):
+    units = [{"part": f"part-{i:05d}", "n": i} for i in range(5)]
+
+    def work(unit):
+        from pyspark import TaskContext
+
+        return json.dumps([unit["part"], unit["n"] * 2, TaskContext.get().partitionId()])
+
+    results = sorted(json.loads(r) for r in each_unit(spark, units, work))
+    assert [r[:2] for r in results] == [[u["part"], u["n"] * 2] for u in units]
+    assert sorted(r[2] for r in results) == list(range(5))  # one Spark task (partition) per unit
+    assert each_unit(spark, [], work) == []
