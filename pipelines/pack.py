@@ -287,9 +287,9 @@ def _shard_writer(dtype: str, out_dir: str):
 
 
 class SpoolReader:
-    """Token ids of documents from the tokenize tasks' spool files, memory-mapped per batch: the
-    pages a batch touched are unmapped after it, so a writer's memory does not grow with the
-    spools it has read (they stay in the page cache, which the kernel can reclaim)."""
+    """Token ids of documents from the tokenize tasks' spool files, read with pread into one
+    buffer per batch: nothing is memory-mapped, so a writer's memory is its batch, however much
+    spool it has read (mapped spool pages would count against the worker until unmapped)."""
 
     def __init__(self, spool_dir: str, dtype: str):
         self.spool_dir, self.dtype = spool_dir, np.dtype(dtype)
@@ -297,13 +297,20 @@ class SpoolReader:
     def gather(self, batch) -> tuple[np.ndarray, np.ndarray]:
         """(the documents' tokens concatenated in row order, tokens per document)."""
         spools = batch.column("spool").to_pylist()
-        starts = batch.column("start").to_numpy()
+        starts = batch.column("start").to_numpy() * self.dtype.itemsize
         lengths = batch.column("n_tokens").to_numpy()
-        maps = {spool: np.memmap(os.path.join(self.spool_dir, spool), dtype=self.dtype, mode="r")
-                for spool in set(spools)}
-        parts = [maps[spool][s:s + n] for spool, s, n in zip(spools, starts, lengths)]
-        tokens = np.concatenate(parts) if parts else np.zeros(0, self.dtype)
-        del parts, maps  # unmap
+        sizes = lengths * self.dtype.itemsize
+        tokens = np.empty(int(lengths.sum()), dtype=self.dtype)
+        view, at = memoryview(tokens).cast("B"), 0
+        files = {spool: os.open(os.path.join(self.spool_dir, spool), os.O_RDONLY) for spool in set(spools)}
+        try:
+            for spool, start, size in zip(spools, starts.tolist(), sizes.tolist()):
+                if os.preadv(files[spool], [view[at:at + size]], start) != size:
+                    raise RuntimeError(f"spool {spool} ends before byte {start + size}")
+                at += size
+        finally:
+            for fd in files.values():
+                os.close(fd)
         return tokens, lengths
 
 
