@@ -10,8 +10,10 @@ part with pyarrow, runs corpus_tools on it, writes its own Parquet part and retu
             ppl, ppl_para (and quality_score) per document, staged without the text; each Python
             worker loads each model once; a finished part is marked done, so a killed run resumes
   grid      per language, one aggregation over the staged score column: its quantiles on a 0.1%
-            grid (plus the bucket cut points) with percentile_approx at an accuracy that makes
-            ranks exact up to a million documents per language. No window, no single partition.
+            grid (plus the bucket cut points) with percentile_approx at accuracy = documents, so a
+            grid value is off by about one rank at most (up to a million documents per language;
+            how the sketch merges across partitions decides which neighbour). No window, no single
+            partition.
   assign    one task per row group: its documents + staged scores, ppl_percentile by binary search
             in the grid, quality_bucket, drop_reason from the thresholds -> kept/ and rejected/
             parts + counters
@@ -131,8 +133,8 @@ def score_phase(spark, plan: list[dict], cfg_json: str, out_dir: str) -> list[di
 def grid_phase(scored, cfg: ScoreConfig, documents: int) -> tuple[dict[str, QuantileGrid], dict[str, int]]:
     """Per language, in one aggregation over two columns of the staged Parquet (the text is not
     read): its scored documents and the quantile grid of the score. `documents` (all input rows,
-    from Parquet footers) bounds every language's count, so the accuracy it sets keeps ranks
-    exact without a counting pass first."""
+    from Parquet footers) bounds every language's count, so the accuracy it sets keeps the rank
+    error within about one document without a counting pass first."""
     from pyspark.sql import functions as F
 
     fractions = grid_fractions(cfg)

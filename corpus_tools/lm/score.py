@@ -39,8 +39,8 @@ class ScoreConfig:
     high_share: float = 0.3
     medium_share: float = 0.6
     grid_points: int = 1000  # ppl_percentile resolution: 0.1%
-    # percentile_approx accuracy = documents of the language, clamped to this: exact ranks up to a
-    # million documents per language, a relative rank error of 1e-6 beyond, bounded sketch memory.
+    # percentile_approx accuracy = documents of the language, clamped to this: a rank error of about
+    # one document up to a million documents per language, 1e-6 relative beyond, bounded sketch memory.
     max_accuracy: int = 1_000_000
     # thresholding (None: off): keep these buckets / at most this perplexity / at least this quality
     keep: list[str] | None = None
