@@ -24,6 +24,7 @@ in memory until `close()` writes the index, so a shard never has to fit in memor
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -305,8 +306,11 @@ def resolved_config(cfg: PackConfig, tokenizer) -> dict:
 EMPTY = "empty"  # drop reason: no text, or only whitespace (LLaMA's model would encode it as "▁" pieces)
 
 
-# every character str.isspace() accepts, as an RE2 class: Arrow input is judged exactly as Python's
-_WHITESPACE_ONLY = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in map(chr, range(0x110000)) if c.isspace()) + "]+$"
+@functools.cache
+def _whitespace_only() -> str:
+    """An RE2 pattern for text made only of characters str.isspace() accepts, so Arrow input is
+    judged exactly as Python's (built on first use: scanning every code point takes ~75 ms)."""
+    return "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in map(chr, range(0x110000)) if c.isspace()) + "]+$"
 
 
 def encode_documents(tokenizer, texts, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -317,7 +321,7 @@ def encode_documents(tokenizer, texts, num_threads: int = 1) -> tuple[np.ndarray
     document (missing, blank or whitespace only) gets length 0 and no EOS: the caller counts it as
     `empty` and packs nothing for it."""
     if isinstance(texts, (pa.Array, pa.ChunkedArray)):
-        blank = pc.or_kleene(pc.is_null(texts), pc.match_substring_regex(texts, _WHITESPACE_ONLY))
+        blank = pc.or_kleene(pc.is_null(texts), pc.match_substring_regex(texts, _whitespace_only()))
         present = pc.if_else(pc.fill_null(blank, True), "", texts)
     else:
         present = [t if isinstance(t, str) and not t.isspace() else "" for t in texts]

@@ -26,7 +26,7 @@ from google.protobuf.message import DecodeError
 from sentencepiece import sentencepiece_model_pb2 as sp_model
 
 from corpus_tools.shards import token_dtype  # the shard format's dtype rule; re-exported here
-from corpus_tools.word_cache import WordCacheEncoder, unsupported_reason
+from corpus_tools.word_cache import WordCacheEncoder, encode_flat, unsupported_reason
 
 DEFAULT_BASE_RELPATH = os.path.join("data", "tokenizer.model.v1")
 BYTE_PIECES = tuple(f"<0x{b:02X}>" for b in range(256))
@@ -148,11 +148,7 @@ class Tokenizer:
             return self.word_cache.encode(texts, num_threads=_threads(num_threads))
         if isinstance(texts, (pa.Array, pa.ChunkedArray)):
             texts = [t or "" for t in texts.to_pylist()]
-        arrays = self.processor.encode(_as_list(texts), num_threads=_threads(num_threads), return_type="numpy")
-        lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
-        if not arrays:
-            return np.zeros(0, dtype=self.dtype), lengths
-        return np.concatenate(arrays).astype(self.dtype, copy=False), lengths
+        return encode_flat(self.processor, _as_list(texts), _threads(num_threads), self.dtype)
 
     def decode(self, ids: Iterable[int] | np.ndarray) -> str:
         ids = ids.tolist() if isinstance(ids, np.ndarray) else [int(i) for i in ids]

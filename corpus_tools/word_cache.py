@@ -110,9 +110,7 @@ class WordCacheEncoder:
         return both[_ranges(starts, lengths)], lengths
 
     def encode_direct(self, texts: pa.Array, num_threads: int) -> tuple[np.ndarray, np.ndarray]:
-        arrays = self.model.encode(texts.to_pylist(), num_threads=num_threads, return_type="numpy")
-        lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
-        return (np.concatenate(arrays).astype(self.dtype, copy=False) if arrays else np.zeros(0, self.dtype)), lengths
+        return encode_flat(self.model, texts.to_pylist(), num_threads, self.dtype)
 
     def encode_cached(self, texts: pa.Array, num_threads: int) -> tuple[np.ndarray, np.ndarray]:
         keys, key_text = self.segments(texts)
@@ -219,6 +217,16 @@ class WordCacheEncoder:
             self.entries, self.used = self.transient_from
             self.starts, self.lengths = self.starts[:self.entries], self.lengths[:self.entries]
             self.transient_from = None
+
+
+def encode_flat(processor: spm.SentencePieceProcessor, texts: list[str], num_threads: int,
+                dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """SentencePiece alone: (all ids concatenated in text order as `dtype`, int64 length of each)."""
+    arrays = processor.encode(texts, num_threads=num_threads, return_type="numpy")
+    lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+    if not arrays:
+        return np.zeros(0, dtype=dtype), lengths
+    return np.concatenate(arrays).astype(dtype, copy=False), lengths
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
