@@ -99,36 +99,24 @@ class SamplerCpu(TreeCpu):
 
 
 class PeakRss:
-    """Peak RSS (MB) of the Python workers and of the JVM under this process, and the CPU seconds
-    each kind of process spent while sampled (a process's last sample counts after it exits);
-    `own_cpu`: this sampler's own thread."""
+    """Peak RSS (MB) of the Python workers and of the JVM under this process; `own_cpu`: this
+    sampler's own thread (CPU per kind of process comes from TreeCpu.by_kind)."""
 
     def __init__(self, interval: float = 0.2):
         self.interval, self.stop = interval, threading.Event()
         self.worker = self.jvm = self.own_cpu = 0.0
-        self.cpu: dict[int, tuple[str, float]] = {}
-        self.start_cpu: dict[int, float] = {}
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def sample(self):
         for p in psutil.Process().children(recursive=True):
             try:
-                rss, cmd, t = p.memory_info().rss / 1e6, " ".join(p.cmdline()), p.cpu_times()
+                rss, cmd = p.memory_info().rss / 1e6, " ".join(p.cmdline())
             except psutil.Error:
                 continue
-            kind = "jvm" if "java" in cmd else "python_workers"
-            if kind == "jvm":
+            if "java" in cmd:
                 self.jvm = max(self.jvm, rss)
             else:
                 self.worker = max(self.worker, rss)
-            self.start_cpu.setdefault(p.pid, t.user + t.system)
-            self.cpu[p.pid] = (kind, t.user + t.system)
-
-    def cpu_by_kind(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for pid, (kind, cpu) in self.cpu.items():
-            out[kind] = out.get(kind, 0.0) + cpu - self.start_cpu.get(pid, 0.0)
-        return out
 
     def loop(self):
         start = time.thread_time()
@@ -207,7 +195,8 @@ def main() -> int:
         figures[name] = {"wall_s": wall, "cpu_s": cpu_s, "docs_per_cpu_s": len(docs) / cpu_s, "mb_per_cpu_s": mb / cpu_s,
                          "cpu_ratio_vs_bare": cpu_s / base_cpu}
         print(f"{name:38s} {wall:7.1f} {cpu_s:7.1f} {len(docs) / cpu_s:11.0f} {mb / cpu_s:9.2f} {cpu_s / base_cpu:10.2f}x")
-    by_kind = {**rss.cpu_by_kind(), "driver": driver_cpu - samplers}
+    kinds = cpu.by_kind()
+    by_kind = {"jvm": kinds.get("jvm", 0.0), "python_workers": kinds.get("python", 0.0), "driver": driver_cpu - samplers}
     print(f"\nSpark phases (wall s): {stats['phase_seconds']}")
     print("Spark job CPU s by process: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(by_kind.items())) +
           f"; Python workers vs bare loop {by_kind.get('python_workers', 0) / base_cpu:.2f}x, "
