@@ -1,4 +1,4 @@
-"""Exact SentencePiece BPE encoding through a cache of space-delimited words.
+"""Exact SentencePiece BPE encoding through a cache of text segments (words, punctuation, digits).
 
 SentencePiece's BPE encoder works on the whole normalized text: every call re-merges every word,
 although web text repeats the same few hundred thousand words. For English that merging is ~1.3 us
@@ -6,25 +6,27 @@ per word; a lookup is ~0.1 us. HF `tokenizers` and tiktoken cache words for the 
 their pre-tokenizers define the words; SentencePiece has none, so the cache must prove that cutting
 the text does not change a single id.
 
-Why cutting before a space is exact, for the models `unsupported_reason` accepts:
+Why a cut between characters a and b is exact when no piece of the vocabulary holds "ab":
   * BPE only ever merges two adjacent symbols into a piece of the vocabulary, so a merged symbol
-    spanning the boundary between characters a and b would be a piece containing "ab".
-  * With an identity normalizer (LLaMA-2's; no folding, no whitespace removal) the normalized text
-    is "▁" + text with every " " replaced by "▁".
-  * If no piece holds "▁" after another character except "▁" itself (LLaMA-2's pieces carry "▁"
-    only at the start, plus runs of "▁" for indentation), no merge crosses into a "▁" that follows
-    a non-"▁" character. Merges on either side of such a cut never interact, and the greedy order
-    within each side is unchanged, so encoding the pieces separately gives the same ids.
-So a text is cut into segments "▁"*k + word, one per word (k > 1 after runs of spaces; a run at
-the end is a segment of its own), and each segment is encoded once, by the same model with
-`add_dummy_prefix` off and the segment's spaces written out. Tests check the ids against
-SentencePiece on the sample and benchmark corpora and on edge cases; models that fail the check
-(unigram, other normalizers, user-defined pieces) are encoded by SentencePiece directly.
+    spanning the cut would be a piece containing "ab". No merge crosses the cut, merges on either
+    side never interact, and the greedy order within each side is unchanged, so encoding the two
+    sides separately gives the same ids.
+  * With an identity normalizer (LLaMA-2's; no folding, no whitespace removal) the text BPE sees is
+    "▁" + text with every " " replaced by "▁", so the pairs can be read off the raw text.
+The cuts used (`safe_cuts`): before a space that follows any character but a space or "▁" (the
+models `unsupported_reason` accepts have no piece with "▁" after another character, except runs of
+"▁"), and between two ASCII characters that no piece holds side by side. For LLaMA-2 that cuts
+"Sphinx," into "Sphinx" and ",", "1234" into digits, "(word" after "(": the cache holds words
+without their punctuation, about a third as many distinct entries as whole space-delimited words.
+Each segment is encoded once, by the same model with `add_dummy_prefix` off and the dummy prefix
+written out. Tests check the ids against SentencePiece on the sample and benchmark corpora, random
+ASCII and whitespace edge cases; models that fail the check (unigram, other normalizers,
+user-defined pieces) are encoded by SentencePiece directly.
 
-The work per batch is columnar (pyarrow splits and looks words up in C++, numpy gathers the ids);
-Python touches only the words missing from the cache and segments after runs of spaces. Long
-segments (unsegmented Chinese, URLs) are encoded every time, not cached, and the cache is cleared
-when it reaches `max_entries`, so memory stays bounded.
+The work per batch is columnar (numpy finds the cuts in the UTF-8 buffer, pyarrow looks segments up
+in C++, numpy gathers the ids); Python touches only the segments missing from the cache. Long
+segments (unsegmented Chinese, URLs) are encoded every time, not cached, and when the cache reaches
+`max_entries` it keeps the recently used half, so memory stays bounded.
 """
 from __future__ import annotations
 
@@ -59,6 +61,24 @@ def unsupported_reason(proto: sp_model.ModelProto) -> str | None:
     return None
 
 
+def safe_cuts(proto: sp_model.ModelProto) -> np.ndarray:
+    """Where a text may be cut, as a table over pairs of UTF-8 bytes: entry (a << 8) | b says that
+    cutting between byte a and a following byte b cannot change an id. True for two ASCII characters
+    that no piece holds side by side ("▁" standing for a space: "d," or "3" then "4" for LLaMA-2),
+    and for a space after any byte but a space or the last byte of "▁" (U+2581 is E2 96 81; other
+    characters ending in 0x81 lose that cut too, which costs a cache hit, never an id)."""
+    joined = {pair for p in proto.pieces if p.type in (Piece.NORMAL, Piece.UNUSED)
+              for pair in zip(p.piece, p.piece[1:])}
+    table = np.zeros(1 << 16, dtype=bool)
+    ascii_ = [chr(c) if c != 32 else SPACE for c in range(128)]
+    for a in range(128):
+        for b in range(128):
+            table[a << 8 | b] = (ascii_[a], ascii_[b]) not in joined
+    table[np.arange(256) << 8 | 32] = True  # `unsupported_reason` rules out pieces with "x▁"
+    table[32 << 8 | 32] = table[0x81 << 8 | 32] = False
+    return table
+
+
 class WordCacheEncoder:
     """`encode(texts) -> (flat ids, ids per text)`, the same ids as `SentencePieceProcessor.encode`."""
 
@@ -69,6 +89,7 @@ class WordCacheEncoder:
         proto = sp_model.ModelProto.FromString(data)
         proto.normalizer_spec.add_dummy_prefix = False  # segments carry their own "▁"
         self.segment_model = spm.SentencePieceProcessor(model_proto=proto.SerializeToString())
+        self.safe_cuts = safe_cuts(proto)
         self.dtype = np.dtype(dtype)
         self.max_entries, self.max_cached_chars = max_entries, max_cached_chars
         self.min_chars_per_space = min_chars_per_space
@@ -89,11 +110,15 @@ class WordCacheEncoder:
     # ---------------------------------------------------------------- the batch
 
     def encode(self, texts, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """Texts with spaces go through the cache; texts with few (Chinese, Japanese) would be one
-        long segment each, never a hit, so SentencePiece encodes them directly."""
+        """Texts with spaces go through the cache. Chinese and Japanese would be long segments,
+        rarely a hit, and SentencePiece is fast on them anyway (mostly a piece per character, ~4x
+        its MB/s on English), so texts with few spaces, or more than half their characters three
+        bytes or more long in UTF-8, go to SentencePiece directly."""
         texts = _as_arrow(texts)
         spaces = pc.count_substring(texts, " ").to_numpy(zero_copy_only=False)
-        direct = pc.utf8_length(texts).to_numpy(zero_copy_only=False) > self.min_chars_per_space * spaces
+        chars = pc.utf8_length(texts).to_numpy(zero_copy_only=False)
+        nbytes = pc.binary_length(texts).to_numpy(zero_copy_only=False)
+        direct = (chars > self.min_chars_per_space * spaces) | (nbytes - chars > nbytes // 2)
         if not direct.any():
             return self.encode_cached(texts, num_threads)
         if direct.all():
@@ -122,28 +147,27 @@ class WordCacheEncoder:
         return flat, per_text
 
     def segments(self, texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
-        """Every segment's key (its word after k-1 spaces) and the index of its text, in order.
-        Empty texts have none (SentencePiece gives them no ids)."""
-        nonempty = pc.greater(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False)
-        words = pc.split_pattern(texts, " ")
-        offsets = words.offsets.to_numpy()
-        flat = words.flatten()
-        word_text = np.repeat(np.arange(len(texts)), np.diff(offsets))
-        empty = pc.equal(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
-        last_of_text = np.zeros(len(flat), dtype=bool)
-        last_of_text[offsets[1:][np.diff(offsets) > 0] - 1] = True
-        # a segment ends at every non-empty word and at the last word of a text
-        ends = np.flatnonzero((~empty | last_of_text) & nonempty[word_text])
-        keys = flat.take(pa.array(ends))
-        starts = np.empty_like(ends)
-        starts[1:] = ends[:-1] + 1
-        starts[:1] = 0
-        first_of_text = offsets[:-1][word_text[ends]]
-        starts = np.maximum(starts, first_of_text)
-        runs = ends - starts  # spaces before the segment's own "▁": k - 1
-        if runs.any():
-            keys = _with_leading_spaces(keys, runs)
-        return keys, word_text[ends]
+        """Every segment of the texts as SentencePiece sees them (" " + text) and the index of its
+        text, in order. A segment starts at each text and at every safe cut (`safe_cuts`); the
+        segments are slices of one buffer, so Python never touches a word. Empty texts have none
+        (SentencePiece gives them no ids)."""
+        spaced = pc.binary_join_element_wise(" ", texts, "")  # the dummy prefix, written out
+        width = np.int64 if pa.types.is_large_string(spaced.type) else np.int32
+        _, offsets_buffer, data_buffer = spaced.buffers()
+        offsets = np.frombuffer(offsets_buffer, width)[spaced.offset:spaced.offset + len(spaced) + 1]
+        lo, hi = int(offsets[0]), int(offsets[-1])
+        body = np.frombuffer(data_buffer, np.uint8)[lo:hi]
+        starts = np.zeros(hi - lo, dtype=bool)
+        starts[1:] = self.safe_cuts[(body[:-1].astype(np.uint16) << 8) | body[1:]]
+        starts[offsets[:-1] - lo] = True
+        starts = np.flatnonzero(starts) + lo
+        bounds = pa.py_buffer(np.append(starts, hi).astype(width))
+        keys = pa.Array.from_buffers(spaced.type, len(starts), [None, bounds, data_buffer])
+        key_text = np.searchsorted(offsets, starts, side="right") - 1
+        empty = (np.diff(offsets) == 1)[key_text]  # " " alone: the text was empty
+        if empty.any():
+            keys, key_text = keys.filter(pa.array(~empty)), key_text[~empty]
+        return keys, key_text
 
     def lookup(self, keys: pa.Array, num_threads: int) -> np.ndarray:
         """Table row of every key; missing keys are encoded first (long ones only for this batch).
@@ -192,11 +216,11 @@ class WordCacheEncoder:
         self.last_used = self.last_used[kept]
 
     def add(self, keys: list[str], num_threads: int, long: bool = False) -> None:
-        """Encode `keys` (each as " " + key) and append their ids to the table. Long segments come
+        """Encode `keys` and append their ids to the table. Long segments come
         back as numpy arrays (cheaper per id), short ones as lists (cheaper per segment)."""
         if not keys:
             return
-        encoded = self.segment_model.encode([" " + k for k in keys], num_threads=num_threads,
+        encoded = self.segment_model.encode(keys, num_threads=num_threads,
                                             **({"return_type": "numpy"} if long else {}))
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
         total = int(lengths.sum())
@@ -245,10 +269,3 @@ def _as_arrow(texts) -> pa.Array:
     if texts.null_count:
         texts = texts.fill_null("")
     return texts
-
-
-def _with_leading_spaces(keys: pa.Array, runs: np.ndarray) -> pa.Array:
-    """Keys of segments that follow a run of spaces get those spaces back (rare: built in Python)."""
-    rows = np.flatnonzero(runs)
-    spaced = [" " * int(n) + k for n, k in zip(runs[rows], keys.take(pa.array(rows)).to_pylist())]
-    return pc.replace_with_mask(keys, pa.array(runs > 0), pa.array(spaced, keys.type))

@@ -10,13 +10,18 @@ import pytest
 
 from corpus_tools.readers import plan_splits, read_split
 from corpus_tools.tokenizer import Tokenizer, load_tokenizer, parse_model
-from corpus_tools.word_cache import WordCacheEncoder, unsupported_reason
+from corpus_tools.word_cache import WordCacheEncoder, safe_cuts, unsupported_reason
 from tests.conftest import SAMPLE
 
 EDGE = [
     "", " ", "  ", "   ", "a", " a", "a ", "a  b", "  a  b  ", "a \u2581b", "\u2581", "\u2581\u2581x y",
     "a\tb\nc  \n  d", "x" * 200 + " " + "y" * 49, "你好 世界，  中文", "emoji 😀😀 𝔘 \U00020000",
     "\u3000全角空格", "a" + " " * 40 + "b", "end   ", " lead", "\x00 nul", "mixed 中文English  混合 text",
+    # a literal "▁" is the same symbol as a space to BPE: no cut between it and a space
+    "x\u2581 y", "\u2581 ", "  \u2581  a", "a\u2581\u2581 b", "return x  \u2581\u2581 z",
+    # cuts at punctuation and digits
+    "Sphinx, a (document) processor.", "12345678901234567890 3.14159 0x1F", "don't won't it's \"quoted\"",
+    "a,b;c:d!e?f", "path/to/file_name.py:42", "http://example.com/a?b=c&d=e", "((((nested))))",
 ]
 
 
@@ -61,6 +66,28 @@ def test_whitespace_edge_cases_one_by_one_and_together(plain):
         assert cache.encode([text])[0].tolist() == plain.encode(text), repr(text)
     assert_same(plain, cache, EDGE)
     assert_same(plain, cache, EDGE[::-1])  # now every short segment is a cache hit
+
+
+def test_safe_cuts_follow_the_vocabulary(plain):
+    table = safe_cuts(plain.model_proto())
+
+    def cut(a: str, b: str) -> bool:
+        return bool(table[a.encode()[-1] << 8 | b.encode()[0]])
+
+    assert cut("d", ",") and cut("3", "4") and cut("(", "w") and cut("x", " ") and cut("中", " ")
+    assert not cut("t", "h") and not cut(" ", "t")  # "th", "▁t" are pieces
+    assert not cut(" ", " ") and not cut("\u2581", " ")  # runs of "▁" are pieces
+    assert not cut("a", "中")  # no cut is ever made before a non-ASCII byte
+
+
+def test_random_ascii_texts_give_sentencepieces_ids(plain):
+    """Every cut the table allows, in random combinations of letters, digits, punctuation, controls."""
+    rng = np.random.default_rng(7)
+    alphabet = np.array(list("abcdeHIJ  \t\n0123456789.,;:!?'\"()[]{}<>/\\-_=+*&^%$#@~`|\x00\x7f\u2581中é"))
+    texts = ["".join(rng.choice(alphabet, size=rng.integers(0, 60))) for _ in range(2000)]
+    cache = encoder(plain)
+    assert_same(plain, cache, texts)
+    assert_same(plain, cache, texts)  # again, from the cache
 
 
 def test_sample_corpus_in_batches_with_a_cache_that_keeps_filling_up(plain, sample_texts):
