@@ -11,10 +11,9 @@ base MB for ours and Spark, and the same lines as one file for the Megatron appr
 reads one JSON-lines file).
 
 The three methods, each in a fresh child process (so peaks do not carry over):
-  corpus_tools  corpus_tools.readers (the contract reader `ziya pack` uses on raw input: ids,
-                quarantine checks, meta) -> encode_documents (one batched SentencePiece call per
-                1,024 documents, EOS inserted with numpy) -> ShardWriter, one process, one thread
-  corpus_tools_arrow  the same with pyarrow's streaming JSON reader instead (text, source only)
+  corpus_tools  corpus_tools.readers as `ziya pack` uses it on raw input (ids, quarantine checks,
+                no meta: pyarrow's JSON reader a block at a time) -> encode_documents (the word
+                cache, EOS inserted with numpy) -> ShardWriter, one process, one thread
   spark         pipelines.pack.run on local[workers] (tokenize, count, assign, shuffle, write),
                 session start excluded, reading the JSON lines (parsed and staged by the job)
   spark_parquet the same reading the documents as Parquet (id, text, source): what `ziya pack`
@@ -49,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-METHODS = ("corpus_tools", "corpus_tools_arrow", "spark", "spark_parquet", "megatron")
+METHODS = ("corpus_tools", "spark", "spark_parquet", "megatron")
 
 
 # ---------------------------------------------------------------- inputs
@@ -119,23 +118,9 @@ def run_corpus_tools(inputs: dict, out: str, workers: int) -> dict:
     """One process, one thread: the project's contract reader (ids, quarantine) -> encode -> write."""
     from corpus_tools.readers import InputConfig, plan_splits, read_split
 
-    batches = (b.documents for split in plan_splits([inputs["dir"]]) for b in read_split(split, InputConfig()))
+    batches = (b.documents for split in plan_splits([inputs["dir"]])
+               for b in read_split(split, InputConfig(), with_meta=False))
     return pack_batches(batches, out)
-
-
-def run_corpus_tools_arrow(inputs: dict, out: str, workers: int) -> dict:
-    """The same, reading JSON lines with pyarrow's C++ streaming reader (text and source only, one
-    thread, no per-record checks): what is left when reading costs next to nothing."""
-    import pyarrow as pa
-    import pyarrow.json as pj
-
-    schema = pa.schema([("text", pa.string()), ("source", pa.string())])
-
-    def batches():
-        for path in sorted(Path(inputs["dir"]).glob("*.jsonl")):
-            yield from pj.open_json(path, read_options=pj.ReadOptions(use_threads=False, block_size=4 << 20),
-                                    parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"))
-    return pack_batches(batches(), out)
 
 
 def pack_batches(batches, out: str) -> dict:
@@ -148,7 +133,7 @@ def pack_batches(batches, out: str) -> dict:
     tok = load_tokenizer()
     writers: dict[str, ShardWriter] = {}
     for table in batches:
-        tokens, lengths = encode_documents(tok, table.column("text").to_pylist(), num_threads=1)
+        tokens, lengths = encode_documents(tok, table.column("text"), num_threads=1)
         sources = np.array(table.column("source").to_pylist(), dtype=object)
         for source in set(sources):
             rows = sources == source
@@ -229,7 +214,7 @@ def child(method: str, inputs_json: str, out: str, workers: int, result: str, co
     import corpus_tools.shards  # noqa: F401
     if method == "megatron":
         import megatron.core.datasets.indexed_dataset  # noqa: F401
-    runner = {"corpus_tools": run_corpus_tools, "corpus_tools_arrow": run_corpus_tools_arrow,
+    runner = {"corpus_tools": run_corpus_tools,
               "megatron": run_megatron}.get(method)
     prepared = run_spark(inputs, out, workers, conf, "parquet" if method == "spark_parquet" else "dir") \
         if method.startswith("spark") else None
@@ -340,7 +325,7 @@ def main() -> None:
     for k in args.scales:
         base = by.get((k, "megatron"))
         if base:
-            for method in ("corpus_tools", "corpus_tools_arrow", "spark", "spark_parquet"):
+            for method in ("corpus_tools", "spark", "spark_parquet"):
                 if (k, method) in by:
                     r = by[(k, method)]
                     print(f"{k}x: {method} / megatron per core: {r['tokens_per_cpu_s'] / base['tokens_per_cpu_s']:.2f}x "

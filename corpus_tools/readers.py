@@ -206,7 +206,11 @@ class _BatchBuilder:
 
 def read_split(split: Split, cfg: InputConfig = InputConfig(), with_meta: bool = True) -> Iterator[Batch]:
     """Stream a split as batches of documents and quarantine records. `with_meta=False` leaves
-    `meta` (the record's other fields as JSON) null, for readers that only need the text."""
+    `meta` (the record's other fields as JSON) null, for readers that only need the text; then
+    uncompressed JSONL is parsed a block at a time by pyarrow (`_jsonl_arrow_batches`)."""
+    if split.fmt == "jsonl" and split.compression is None and not with_meta:
+        yield from _jsonl_arrow_batches(split, cfg)
+        return
     builder = _BatchBuilder(split, cfg, with_meta)
     records = _jsonl_records(split, cfg, builder) if split.fmt == "jsonl" else _parquet_records(split, cfg, builder)
     for _ in records:
@@ -267,29 +271,145 @@ class _ZstdReader(io.RawIOBase):
 def _jsonl_records(split: Split, cfg: InputConfig, out: _BatchBuilder) -> Iterator[None]:
     """Parse the lines whose first byte lies in [start, end) (Hadoop-style splits)."""
     with _open_stream(split) as stream:
-        offset = split.start
-        if split.start > 0:  # the line that straddles `start` belongs to the previous split
-            stream.seek(split.start - 1)
-            offset = split.start - 1 + len(stream.readline())
+        yield from _parse_lines(stream, _first_line(stream, split), split.end, cfg, out)
+
+
+def _first_line(stream: io.BufferedIOBase, split: Split) -> int:
+    """Offset of the split's first line: the line that straddles `start` belongs to the previous split."""
+    if split.start == 0:
+        return 0
+    stream.seek(split.start - 1)
+    return split.start - 1 + len(stream.readline())
+
+
+def _parse_lines(stream: io.BufferedIOBase, offset: int, end: int, cfg: InputConfig, out: _BatchBuilder) -> Iterator[None]:
+    """Parse line by line from `offset` (where the stream is) while lines start before `end` (-1: to EOF)."""
+    while end < 0 or offset < end:
+        try:
+            line = stream.readline(cfg.max_record_bytes + 1)
+        except (EOFError, OSError, zstandard.ZstdError) as exc:
+            out.quarantine(offset, f"truncated_file: {type(exc).__name__}: {exc}")
+            yield
+            return
+        if not line:
+            return
+        start, offset = offset, offset + len(line)
+        if len(line) > cfg.max_record_bytes and not line.endswith(b"\n"):
+            offset += _skip_rest_of_line(stream)
+            out.quarantine(start, f"record_too_large: over {cfg.max_record_bytes} bytes", line[:RAW_PREFIX_CHARS])
+            yield
+            continue
+        if not line.strip():
+            continue  # blank lines are not records
+        _parse_line(line, start, out)
+        yield
+
+
+# ---------------------------------------------------------------- JSONL a block at a time
+
+ARROW_BLOCK_BYTES = 16 << 20
+
+
+def _jsonl_arrow_batches(split: Split, cfg: InputConfig) -> Iterator[Batch]:
+    """The documents of uncompressed JSONL without meta, a block of whole lines at a time through
+    pyarrow's JSON reader (4-5x faster than json.loads per record). A block that reader cannot take
+    exactly as the record-by-record path would (`_arrow_documents` says None) goes through that
+    path, so documents, ids and quarantine records are the same either way."""
+    builder = _BatchBuilder(split, cfg, with_meta=False)
+    no_quarantine = pa.RecordBatch.from_pylist([], schema=QUARANTINE_SCHEMA)
+    for offset, block in _line_blocks(split, cfg, builder):
+        documents = _arrow_documents(block, offset, cfg, split.file_key, builder.default_source)
+        if documents is None:
+            for _ in _parse_lines(io.BytesIO(block), offset, -1, cfg, builder):
+                if len(builder) >= cfg.batch_rows:
+                    yield builder.flush()
+        else:
+            for start in range(0, documents.num_rows, cfg.batch_rows):
+                yield Batch(documents.slice(start, cfg.batch_rows), no_quarantine)
+        if len(builder):
+            yield builder.flush()
+    if len(builder):  # a record too large or a read error after the last block
+        yield builder.flush()
+
+
+def _line_blocks(split: Split, cfg: InputConfig, out: _BatchBuilder) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) of runs of whole lines (up to ARROW_BLOCK_BYTES, and the line that crosses
+    it) starting in [start, end). A line longer than max_record_bytes is quarantined and skipped,
+    a read error quarantined, as `_parse_lines` does."""
+    limit = min(ARROW_BLOCK_BYTES, cfg.max_record_bytes)
+    with _open_stream(split) as stream:
+        offset = _first_line(stream, split)
         while split.end < 0 or offset < split.end:
             try:
-                line = stream.readline(cfg.max_record_bytes + 1)
-            except (EOFError, OSError, zstandard.ZstdError) as exc:
+                block = stream.read(limit if split.end < 0 else min(limit, split.end - offset))
+                head = 0 if not block or block.endswith(b"\n") else len(block) - block.rfind(b"\n") - 1
+                rest = stream.readline(cfg.max_record_bytes + 1 - head) if head else b""
+            except (EOFError, OSError) as exc:
                 out.quarantine(offset, f"truncated_file: {type(exc).__name__}: {exc}")
-                yield
                 return
-            if not line:
+            if not block:
                 return
-            start, offset = offset, offset + len(line)
+            line = block[len(block) - head:] + rest  # the unfinished last line, completed
             if len(line) > cfg.max_record_bytes and not line.endswith(b"\n"):
-                offset += _skip_rest_of_line(stream)
-                out.quarantine(start, f"record_too_large: over {cfg.max_record_bytes} bytes", line[:RAW_PREFIX_CHARS])
-                yield
+                if len(block) > head:
+                    yield offset, block[:len(block) - head]
+                out.quarantine(offset + len(block) - head, f"record_too_large: over {cfg.max_record_bytes} bytes",
+                               line[:RAW_PREFIX_CHARS])
+                offset += len(block) + len(rest) + _skip_rest_of_line(stream)
                 continue
-            if not line.strip():
-                continue  # blank lines are not records
-            _parse_line(line, start, out)
-            yield
+            yield offset, block + rest
+            offset += len(block) + len(rest)
+
+
+def _arrow_documents(block: bytes, offset: int, cfg: InputConfig, file_key: str, default_source: str) -> pa.RecordBatch | None:
+    """The block's documents as `_BatchBuilder.add_record` would make them (meta null), or None
+    when pyarrow might not read it as json.loads reads each line: unless every line is one object
+    (it starts with "{" and ends with "}": no blank line, BOM, trailing space or object spanning
+    lines) and gives one row, and unless every text is a string, ids are strings or integers,
+    sources and urls strings."""
+    import numpy as np
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    data = np.frombuffer(block, np.uint8)
+    newlines = np.flatnonzero(data == 0x0A)
+    starts = np.r_[0, newlines[:-1] + 1] if block.endswith(b"\n") else np.r_[0, newlines + 1]
+    ends = np.r_[newlines, len(data)][:len(starts)] - 1
+    ends -= data[ends] == 0x0D  # "\r\n"
+    if not (np.all(data[starts] == 0x7B) and np.all(data[ends] == 0x7D)):
+        return None
+    names = [f for f in (cfg.text_field, cfg.id_field, cfg.source_field, cfg.url_field) if f]
+    if len(set(names)) != len(names):
+        return None
+    for id_type in (pa.string(), pa.int64()):
+        schema = pa.schema([(f, id_type if f == cfg.id_field else pa.string()) for f in names])
+        try:
+            table = pj.read_json(io.BytesIO(block), read_options=pj.ReadOptions(use_threads=False, block_size=len(block) + 1),
+                                 parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"))
+        except pa.ArrowInvalid as exc:
+            if id_type == pa.string() and f"Column(/{cfg.id_field}) changed from string to number" in str(exc):
+                continue  # integer ids: read them as integers, write them as str() would
+            return None
+        except Exception:  # invalid UTF-8 (a UnicodeDecodeError), ...
+            return None
+        break
+    else:
+        return None
+    if table.num_rows != len(starts) or table.column(cfg.text_field).null_count:
+        return None
+    n = table.num_rows
+    ids = (pc.cast(table.column(cfg.id_field), pa.string()).combine_chunks() if cfg.id_field
+           else pa.nulls(n, pa.string()))
+    missing = pc.fill_null(pc.equal(ids, ""), True).to_numpy(zero_copy_only=False)
+    if missing.any():  # no id of its own: derived from where the line starts, as the record path does
+        rows = np.flatnonzero(missing)
+        derived = [derive_id(file_key, offset + int(starts[i])) for i in rows]
+        ids = pc.replace_with_mask(ids, pa.array(missing), pa.array(derived, pa.string()))
+    source = (pc.fill_null(table.column(cfg.source_field), default_source).combine_chunks() if cfg.source_field
+              else pa.array([default_source] * n, pa.string()))
+    url = table.column(cfg.url_field).combine_chunks() if cfg.url_field else pa.nulls(n, pa.string())
+    text = table.column(cfg.text_field).combine_chunks()
+    return pa.RecordBatch.from_arrays([ids, text, source, url, pa.nulls(n, pa.string())], schema=DOCUMENT_SCHEMA)
 
 
 def _skip_rest_of_line(stream: io.BufferedIOBase) -> int:

@@ -141,3 +141,80 @@ def test_directories_skip_non_data_files_but_named_files_must_be_data(tmp_path):
     assert [key for s in plan_splits([str(tmp_path)]) for key in [s.file_key]] == ["a.jsonl"]
     with pytest.raises(InputError, match="unknown input format"):
         plan_splits([str(tmp_path / "README.md")])
+
+
+# ---------------------------------------------------------------- JSONL through pyarrow (with_meta=False)
+
+ODD_LINES = [
+    b'{"id": 7, "text": "an integer id"}\n',
+    b'{"text": "no id: derived from the offset"}\n',
+    b'{"id": "", "text": "an empty id"}\n',
+    b'{"id": null, "text": "a null id", "source": null}\n',
+    b'{"id": "s5", "text": "a number source", "source": 5}\n',
+    b'\xef\xbb\xbf{"id": "bom", "text": "a byte order mark"}\n',
+    b'{"id": "two", "text": "a"} {"id": "objects", "text": "b"}\n',
+    b'{"id": "multi",\n',
+    b'"text": "an object over two lines"}\n',
+    b"\n",
+    b"   \t \n",
+    b'{"id": "trail", "text": "trailing spaces"}   \n',
+    b'{"id": "crlf", "text": "windows line end"}\r\n',
+    b'{"id": "dup", "text": "first", "text": "second"}\n',
+    b'{"id": "nan", "text": "NaN elsewhere", "score": NaN}\n',
+    b'{"id": "esc", "text": "tab\\t newline\\n quote\\" \\u4e2d\\u6587 \\ud83d\\ude00"}\n',
+    b'{"id": "big", "text": "' + b"x" * 300 + b'"}\n',  # over max_record_bytes below
+    b'{"id": 2.0, "text": "a float id"}\n',
+    b'{"id": 12345678901234567890123, "text": "an id beyond int64"}\n',
+]
+
+
+def lean_and_full(path, cfg):
+    """(documents without meta, quarantine) through the pyarrow path and the record path."""
+    out = []
+    for with_meta in (False, True):
+        docs, bad = [], []
+        for split in plan_splits([str(path)], cfg.split_bytes):
+            for batch in read_split(split, cfg, with_meta=with_meta):
+                docs += batch.documents.drop_columns(["meta"]).to_pylist()
+                bad += batch.quarantine.to_pylist()
+        out.append((docs, bad))
+    return out
+
+
+@pytest.mark.parametrize("block_bytes", [64, 1000, 1 << 20])
+@pytest.mark.parametrize("split_bytes", [700, 1 << 20])
+def test_arrow_path_gives_what_the_record_path_gives(tmp_path, monkeypatch, block_bytes, split_bytes):
+    """Whatever pyarrow would read differently from json.loads goes through the record path."""
+    import corpus_tools.readers as readers
+
+    monkeypatch.setattr(readers, "ARROW_BLOCK_BYTES", block_bytes)
+    good = [json.dumps({"id": f"g{i}", "text": f"good {i} 中文", "source": "web" if i % 3 else None}).encode() + b"\n"
+            for i in range(40)]
+    lines = [line for i, odd in enumerate(ODD_LINES) for line in (good[i % 40], odd)] + good
+    (tmp_path / "odd.jsonl").write_bytes(b"".join(lines) + b'{"id": "last", "text": "no newline at the end"}')
+    cfg = InputConfig(split_bytes=split_bytes, max_record_bytes=256)
+    (lean_docs, lean_bad), (docs, bad) = lean_and_full(tmp_path / "odd.jsonl", cfg)
+    assert lean_docs == docs
+    assert sorted(map(str, lean_bad)) == sorted(map(str, bad))
+    assert len(docs) + len(bad) >= len(good) + 14
+    by_id = {d["text"]: d["id"] for d in docs}
+    assert by_id["an integer id"] == "7" and by_id["no id: derived from the offset"] != ""
+    assert {"record_too_large", "malformed_json"} <= {b["error"].split(":")[0] for b in bad}
+
+
+def test_clean_jsonl_is_read_by_pyarrow_and_integer_ids_keep_their_digits(tmp_path, monkeypatch):
+    import corpus_tools.readers as readers
+
+    records = [{"id": i * 1000003, "text": f"text {i}", "url": f"u{i}"} for i in range(3000)]
+    (tmp_path / "ints.jsonl").write_bytes(jsonl_bytes(records))
+
+    def record_path(*args, **kwargs):
+        raise AssertionError("clean input should not need the record path")
+
+    monkeypatch.setattr(readers, "_parse_lines", record_path)
+    split, = plan_splits([str(tmp_path)])
+    batches = list(read_split(split, with_meta=False))
+    assert all(b.documents.num_rows <= InputConfig().batch_rows for b in batches)
+    docs = [d for b in batches for d in b.documents.to_pylist()]
+    assert [d["id"] for d in docs] == [str(r["id"]) for r in records]
+    assert docs[5] == {"id": "5000015", "text": "text 5", "source": "ints", "url": "u5", "meta": None}
