@@ -72,33 +72,41 @@ def corpus_lines(bench: Path):
                 yield (json.dumps(doc, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def make_inputs(bench: Path, work: Path, base_mb: float, scales: list[int]) -> dict[int, dict]:
-    """Per scale: a folder of k files of ~base_mb (ours) and one file of the same lines (Megatron)."""
+def make_inputs(bench: Path, work: Path, base_mb: float, scales: list[int], methods: list[str]) -> dict[int, dict]:
+    """Per scale k: a folder of the first k files of ~base_mb each (ours), their Parquet copies, and
+    one file of the same lines (Megatron's tool reads one). Each file is written once, streaming,
+    and linked into every scale's folder, so 10 GB of input needs neither 10 GB of memory nor copies;
+    the Parquet copies and the single file only when a method reads them."""
     lines = corpus_lines(bench)
-    files, current, size = [], [], 0
-    while len(files) < max(scales):
-        line = next(lines)
-        current.append(line)
-        size += len(line)
-        if size >= base_mb * 1e6:
-            files.append(current)
-            current, size = [], 0
+    chunks = work / "chunks"
+    chunks.mkdir(parents=True)
+    sizes, docs = [], []
+    for n in range(max(scales)):
+        path, size, count = chunks / f"part-{n:05d}.jsonl", 0, 0
+        with open(path, "wb") as f:
+            while size < base_mb * 1e6:
+                line = next(lines)
+                f.write(line)
+                size, count = size + len(line), count + 1
+        sizes.append(size)
+        docs.append(count)
+        if "spark_parquet" in methods:
+            write_parquet(path.read_bytes().splitlines(keepends=True), chunks / f"part-{n:05d}.parquet")
     out = {}
     for k in scales:
-        folder = work / f"{k}x"
-        folder.mkdir(parents=True)
-        for n, chunk in enumerate(files[:k]):
-            (folder / f"part-{n:05d}.jsonl").write_bytes(b"".join(chunk))
-        single = work / f"{k}x.jsonl"
-        with open(single, "wb") as f:
-            for chunk in files[:k]:
-                f.write(b"".join(chunk))
-        parquet = work / f"{k}x-parquet"
-        parquet.mkdir()
-        for n, chunk in enumerate(files[:k]):
-            write_parquet(chunk, parquet / f"part-{n:05d}.parquet")
-        out[k] = {"dir": str(folder), "file": str(single), "parquet": str(parquet), "bytes": single.stat().st_size,
-                  "docs": sum(len(c) for c in files[:k])}
+        folder, parquet, single = work / f"{k}x", work / f"{k}x-parquet", work / f"{k}x.jsonl"
+        for directory, suffix in ((folder, ".jsonl"), (parquet, ".parquet")):
+            directory.mkdir()
+            for n in range(k):
+                if (chunks / f"part-{n:05d}{suffix}").exists():
+                    os.link(chunks / f"part-{n:05d}{suffix}", directory / f"part-{n:05d}{suffix}")
+        if "megatron" in methods:
+            with open(single, "wb") as f:
+                for n in range(k):
+                    with open(chunks / f"part-{n:05d}.jsonl", "rb") as chunk:
+                        shutil.copyfileobj(chunk, f, 1 << 24)
+        out[k] = {"dir": str(folder), "file": str(single), "parquet": str(parquet), "bytes": sum(sizes[:k]),
+                  "docs": sum(docs[:k])}
     return out
 
 
@@ -310,7 +318,7 @@ def main() -> None:
     load_before = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-pack-") as tmp:
-        inputs = make_inputs(Path(args.bench), Path(tmp) / "in", args.base_mb, args.scales)
+        inputs = make_inputs(Path(args.bench), Path(tmp) / "in", args.base_mb, args.scales, args.methods)
         for k in args.scales:
             for method in args.methods:
                 print(f"[bench_pack] {k}x {method} ...", file=sys.stderr, flush=True)
