@@ -20,7 +20,7 @@ Phases, each a function over DataFrames:
              ids are unique within a source); each shard's first id and counts come back to the
              driver
   write      the small rows shuffled to their (source, shard), sorted by id; one task per shard
-             gathers the documents' ids from the spools (memory-mapped) and streams them to
+             gathers the documents' ids from the spools (pread) and streams them to
              PREFIX.bin/.idx (corpus_tools.shards.ShardWriter). Tokens never cross into the JVM.
   manifest   manifest.json (every shard with its counts, sizes and sha256; totals per source; the
              tokenizer; the config), stats.json, committed atomically

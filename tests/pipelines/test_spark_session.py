@@ -41,3 +41,32 @@ def test_local_sessions_use_the_lean_jvm_settings(spark):
     # The test session is a local one built by get_session: C1-only JIT, serial GC, our log4j config.
     opts = spark.sparkContext.getConf().get("spark.driver.extraJavaOptions")
     assert "-XX:TieredStopAtLevel=1" in opts and "-XX:+UseSerialGC" in opts and "log4j2.properties" in opts
+
+
+def test_python_workers_import_the_installed_pyspark_not_sparks_zip(spark):
+    def where(batches):
+        import sys
+
+        import pyarrow as pa
+        import pyspark
+
+        for batch in batches:
+            yield pa.RecordBatch.from_arrays([pa.array([pyspark.__file__] * batch.num_rows),
+                                              pa.array([sys.argv[0]] * batch.num_rows)], names=["file", "main"])
+
+    row, = spark.range(1).mapInArrow(where, "file string, main string").collect()
+    assert ".zip" not in row.file and row.file.endswith("pyspark/__init__.py")
+    assert row.main.endswith("spark_daemon.py")  # the workers were forked by our daemon module
+
+
+def test_the_zips_move_last_only_when_they_belong_to_the_installed_pyspark(tmp_path):
+    from pipelines.spark_daemon import prefer_installed_pyspark
+
+    site = tmp_path / "site-packages"
+    (site / "pyspark" / "python" / "lib").mkdir(parents=True)
+    (site / "pyspark" / "__init__.py").write_text("")
+    own = [str(site / "pyspark/python/lib/pyspark.zip"), str(site / "pyspark/python/lib/py4j-0.10.9.9-src.zip")]
+    assert prefer_installed_pyspark([*own, "/work", str(site)]) == ["/work", str(site), *own]
+    other = ["/opt/spark/python/lib/pyspark.zip", "/opt/spark/python/lib/py4j-0.10.9.9-src.zip"]
+    assert prefer_installed_pyspark([*other, str(site)]) == [*other, str(site)]  # another Spark's: kept first
+    assert prefer_installed_pyspark([*own, "/work"]) == [*own, "/work"]  # no installed pyspark to prefer
