@@ -96,7 +96,7 @@ class WordCacheEncoder:
         self.clear()
 
     def clear(self) -> None:
-        self.index: dict[str, int] = {}  # segment key (its word after k - 1 spaces) -> table row
+        self.index: dict[str, int] = {}  # segment (its text, leading spaces included) -> table row
         self.keys: list[str] = []  # the cached keys in row order
         self.last_used = np.zeros(0, dtype=np.int64)  # per cached row: the last batch that used it
         self.batches = 0

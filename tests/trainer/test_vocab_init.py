@@ -157,3 +157,47 @@ def test_expanded_model_imports_and_keeps_base_logits(expansion_files, tmp_path)
     with torch.no_grad():
         expected = tiny_llama()(token_ids()).logits
     torch.testing.assert_close(megatron_logits(model.eval(), token_ids())[..., :1001], expected, atol=1e-4, rtol=0)
+
+
+@pytest.mark.usefixtures("mcore_cpu")
+@pytest.mark.filterwarnings("ignore::UserWarning:megatron", "ignore::DeprecationWarning:megatron",
+                            "ignore:Please use DTensor instead:FutureWarning",
+                            "ignore:`load_state_dict` is deprecated:FutureWarning")
+def test_the_expanded_tokenizer_travels_with_the_model_into_transformers(tmp_path):
+    """The real chain: `ziya tokenizer expand` on the sample's Chinese, a LLaMA of the base
+    vocabulary grown by `ziya convert expand-vocab`, imported to megatron and exported back: both HF
+    directories hold the expanded tokenizer, and transformers' LLaMA tokenizers load it with one row
+    per id and give SentencePiece's ids."""
+    import shutil
+
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    from corpus_tools.tokenizer import default_base_tokenizer_path
+    from corpus_tools.vocab_expand import ExpandConfig, expand
+    from tests.conftest import SAMPLE
+    from tests.trainer.test_hf_interop import tiny_config
+    from trainer.hf import export_hf, import_hf
+    from trainer.vocab import expand_hf_checkpoint
+
+    result = expand(None, [SAMPLE], str(tmp_path / "zh.model"), ExpandConfig(vocab_size=7000))
+    hf = tmp_path / "hf"
+    LlamaForCausalLM(tiny_config(vocab_size=32000)).save_pretrained(hf)
+    shutil.copy(default_base_tokenizer_path(), hf / "tokenizer.model")
+    expand_hf_checkpoint(hf, tmp_path / "zh.model.expansion.json", tmp_path / "expanded")
+    import_hf(tmp_path / "expanded", tmp_path / "ckpt")
+    export_hf(tmp_path / "ckpt", tmp_path / "exported")
+
+    vocab = result.expanded.vocab_size
+    texts = ["中华人民共和国成立以来，经济社会发展取得了历史性成就。", "The 2 models share 32,000 base ids.",
+             "混合 text 与标点：“引号”（括号）"]
+    for directory in ("expanded", "exported"):
+        path = tmp_path / directory
+        assert (path / "tokenizer.model").read_bytes() == (tmp_path / "zh.model").read_bytes()
+        assert json.loads((path / "config.json").read_text())["vocab_size"] == vocab > 32000
+        for fast in (False, True):
+            tok = AutoTokenizer.from_pretrained(path, use_fast=fast)
+            assert len(tok) == vocab, (directory, fast)
+            for text in texts:
+                assert tok(text, add_special_tokens=False)["input_ids"] == result.expanded.encode(text), (directory, fast, text)
+    new_ids = [i for t in texts for i in result.expanded.encode(t) if i >= 32000]
+    assert new_ids  # the Chinese text is encoded with added pieces, so the check covers them
