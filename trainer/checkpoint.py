@@ -1,10 +1,9 @@
 """Checkpoints: DIR/step-NNNNNNN/ holds
 - model/: megatron-core `dist_checkpointing` (sharded; reshards across TP sizes),
-- optimizer/tp-rank-NNN.pt: per tensor-parallel rank, `{"optimizer": AdamW.state_dict(), "master":
-  [FP32 master weights]}` via torch.save ("master" is empty for an FP32 model), written by data-parallel
-  rank 0 (DP replicas hold identical states). Plain AdamW keys its state by parameter index and holds
-  this TP rank's shard of each moment, so a run resumes at the same TP size only, at any DP size;
-  megatron's sharded optimizer state is built for its own DistributedOptimizer stack, which needs CUDA.
+- optimizer/: `dist_checkpointing` too: AdamW's moments and the FP32 master weights (BF16 models),
+  each a ShardedTensor cut like its parameter and named after it (`optimizer.state.exp_avg.<key>`,
+  megatron-core's own scheme for its optimizers), plus the step, which every parameter shares. So the
+  optimizer reshards like the model: a run resumes at any TP and DP size (tested TP 1 <-> 2).
 - state.json: the step, the data position (stage index, samples consumed in the stage), the loss
   guard's state and the run's config.
 It is written into DIR/step-NNNNNNN.tmp and renamed when complete; DIR/latest (the name of the newest
@@ -38,10 +37,10 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def save_checkpoint(root: str, step: int, state: dict, model, opt, master=None) -> Path:
+def save_checkpoint(root: str, step: int, state: dict, model, opt, master) -> Path:
     """Write DIR/step-N atomically (see the module docstring) and point DIR/latest at it. `state` is
     the JSON-able run state (step, data position, ...); collective: every rank calls it."""
-    from megatron.core import dist_checkpointing, parallel_state
+    from megatron.core import dist_checkpointing
 
     rank = torch.distributed.get_rank()
     root_path = Path(root)
@@ -52,9 +51,8 @@ def save_checkpoint(root: str, step: int, state: dict, model, opt, master=None) 
         (tmp / "optimizer").mkdir()
     torch.distributed.barrier()
     dist_checkpointing.save(model.sharded_state_dict(), str(tmp / "model"))
-    if parallel_state.get_data_parallel_rank() == 0:
-        torch.save({"optimizer": opt.state_dict(), "master": master.state_dict() if master else []},
-                   optimizer_file(tmp))
+    # a fresh model dict: saving rewrites the one it is given (its tensors are no longer the parameters)
+    dist_checkpointing.save(optimizer_sharded_state_dict(model.sharded_state_dict(), opt, master), str(tmp / "optimizer"))
     if rank == 0:
         write_atomically(tmp / "state.json", json.dumps({"step": step, **state}, indent=2))
     torch.distributed.barrier()  # every rank's files are in place
@@ -67,11 +65,39 @@ def save_checkpoint(root: str, step: int, state: dict, model, opt, master=None) 
     return final
 
 
-def optimizer_file(checkpoint: Path) -> Path:
-    """This process's optimizer file: the one of its tensor-parallel rank."""
-    from megatron.core import parallel_state
+MASTER_PREFIX = "optimizer.state.fp32_param"
 
-    return checkpoint / "optimizer" / f"tp-rank-{parallel_state.get_tensor_model_parallel_rank():03d}.pt"
+
+def optimizer_sharded_state_dict(model_sharded: dict, opt, master, masters: bool = True) -> dict:
+    """AdamW's state and the master weights as ShardedTensors named and cut like the model's
+    parameters (`model_sharded`), so dist_checkpointing reshards them to any TP size. The per-parameter
+    step is the same for every parameter (each update steps them all) and is saved once."""
+    from megatron.core.dist_checkpointing.optimizer import (
+        get_param_id_to_sharded_param_map,
+        make_sharded_optimizer_tensor,
+        optim_state_to_sharding_state,
+    )
+
+    by_index = get_param_id_to_sharded_param_map(model_sharded, master.model_params)  # = AdamW's param ids
+    optimizer = opt.state_dict()
+    optimizer["state"] = {i: dict(s) for i, s in optimizer["state"].items()}  # not the live state's dicts
+    steps = {float(s.pop("step")) for s in optimizer["state"].values()}
+    if len(steps) > 1:
+        raise RuntimeError(f"AdamW's parameters are at different steps {sorted(steps)}: not this loop's state")
+    optim_state_to_sharding_state(optimizer, by_index)
+    optimizer["state"]["common_step"] = steps.pop() if steps else 0.0
+    fp32 = {i: make_sharded_optimizer_tensor(by_index[i], m, prefix=MASTER_PREFIX)
+            for i, (m, p) in enumerate(zip(master.params, master.model_params)) if m is not p and masters}
+    return {"optimizer": optimizer, "fp32_param": fp32}
+
+
+def _zero_adam_state(opt) -> None:
+    """AdamW's state before its first step is empty; loading needs tensors of the right shapes."""
+    for group in opt.param_groups:
+        for p in group["params"]:
+            if not opt.state[p]:
+                opt.state[p] = {"step": torch.tensor(0.0), "exp_avg": torch.zeros_like(p),
+                                "exp_avg_sq": torch.zeros_like(p)}
 
 
 def latest_checkpoint(root: str) -> Optional[Path]:
@@ -95,19 +121,33 @@ def load_model_weights(path: Path, model) -> None:
     model.load_state_dict(dist_checkpointing.load(model.sharded_state_dict(), str(path / "model")))
 
 
-def load_checkpoint(path: Path, model, opt, master=None) -> dict:
-    """Load model, optimizer and master weights in place; return the saved run state."""
+def load_checkpoint(path: Path, model, opt, master) -> dict:
+    """Load model, optimizer and master weights in place (from a checkpoint saved at any TP and DP
+    size); return the saved run state."""
+    from megatron.core import dist_checkpointing
+
     state = json.loads((path / "state.json").read_text())
     load_model_weights(path, model)
-    opt_file = optimizer_file(path)
-    if not opt_file.exists():
-        tp = state.get("config", {}).get("parallel", {}).get("tp", "?")
-        raise FileNotFoundError(f"{opt_file}: optimizer state is saved per TP rank; resume at the TP "
-                                f"size it was saved with (tp={tp}), or use the checkpoint as init_from")
-    saved = torch.load(opt_file, weights_only=True, map_location="cpu")  # saved by another GPU perhaps
-    opt.load_state_dict(saved["optimizer"])
-    if master is not None and saved["master"]:
-        master.load_state_dict(saved["master"])
-    elif master is not None:  # saved from an FP32 model: the loaded parameters are the master weights
+    if not (path / "optimizer" / "metadata.json").exists():
+        raise FileNotFoundError(f"{path / 'optimizer'}: no optimizer state saved by dist_checkpointing here "
+                                "(written by an older version, or a weights-only checkpoint): use it as "
+                                "checkpoint.init_from")
+    saved_keys = dist_checkpointing.load_tensors_metadata(str(path / "optimizer")).keys()
+    with_masters = any(k.startswith(MASTER_PREFIX) for k in saved_keys)  # none from an FP32 model
+    _zero_adam_state(opt)
+    template = optimizer_sharded_state_dict(model.sharded_state_dict(), opt, master, masters=with_masters)
+    loaded = dist_checkpointing.load(template, str(path / "optimizer"))
+    optimizer = loaded["optimizer"]
+    step = optimizer["state"].pop("common_step")
+    for moments in optimizer["state"].values():
+        moments["step"] = torch.tensor(float(step))
+    # this run's hyperparameters (lr is set every step; betas, weight decay and fused from its config)
+    opt.load_state_dict({"state": optimizer["state"], "param_groups": opt.state_dict()["param_groups"]})
+    with torch.no_grad():
+        for i, tensor in loaded["fp32_param"].items():
+            master.params[i].copy_(tensor)
+    if with_masters:
+        master.master_to_model()
+    else:  # saved from an FP32 model (or none distinct): the loaded parameters are the master weights
         master.sync_from_model()
     return state

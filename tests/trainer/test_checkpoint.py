@@ -49,6 +49,6 @@ def test_a_save_that_dies_leaves_the_last_good_checkpoint(tmp_path, monkeypatch)
     monkeypatch.setattr(dist_checkpointing, "save", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(str(tmp_path), 6, {"data": {"stage": 0, "samples": 24}}, StubModel(),
-                        torch.optim.SGD([torch.zeros(1)], lr=0.1))
+                        torch.optim.SGD([torch.zeros(1)], lr=0.1), None)
     assert not (tmp_path / "step-0000006").exists()
     assert latest_checkpoint(str(tmp_path)) == good
