@@ -225,3 +225,51 @@ def test_repeated_ids_within_a_source_stop_the_job(spark, tmp_path):
     write_jsonl(raw / "r.jsonl", [json.dumps({"id": "x", "text": t, "source": "s"}) for t in ("one", "two")])
     with pytest.raises(ValueError, match=r"unique within a source; sources with repeated ids: \['s'\]"):
         pack.run(spark, [str(raw)], str(tmp_path / "pack"), PackConfig())
+
+
+def sequential_shards(rows: list[tuple[str, str, int]], shard_tokens: int) -> list[dict]:
+    """The shard plan by a plain loop over each source's documents in id order."""
+    shards: dict[tuple[str, int], dict] = {}
+    for source in sorted({r[0] for r in rows}):
+        offset = 0
+        for _, doc_id, n in sorted(r for r in rows if r[0] == source):
+            if n:
+                s = shards.setdefault((source, offset // shard_tokens),
+                                      {"source": source, "key": offset // shard_tokens, "first_id": doc_id,
+                                       "documents": 0, "tokens": 0})
+                s["documents"] += 1
+                s["tokens"] += n
+            offset += n
+    return [shards[k] for k in sorted(shards)]
+
+
+@pytest.mark.parametrize("partitions", [1, 7])
+def test_shard_plan_is_a_prefix_sum_over_range_partitions(spark, partitions):
+    """One big source split over many partitions and Arrow batches (and two small ones, empty
+    documents among them) gives the plan a sequential loop gives."""
+    rng = np.random.default_rng(3)
+    rows = [("big", f"d{i:05d}", int(n)) for i, n in enumerate(rng.integers(0, 300, 6000))]
+    rows += [("small", f"s{i}", i % 3 * 50) for i in range(40)] + [("zzz", "only", 0)]
+    rng.shuffle(rows)
+    df = spark.createDataFrame(rows, "source string, id string, n_tokens long")
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    try:
+        per_source, shards = pack.plan_shards(df, shard_tokens=5000)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", before)
+    assert shards == sequential_shards(rows, 5000)
+    assert per_source["big"] == {"documents": 6000, "tokens": sum(r[2] for r in rows if r[0] == "big"),
+                                 "empty": sum(1 for r in rows if r[0] == "big" and r[2] == 0)}
+    assert per_source["zzz"] == {"documents": 1, "empty": 1, "tokens": 0}
+
+
+def test_a_repeated_id_is_found_wherever_it_falls(spark):
+    rows = [("s", f"d{i:05d}", 10) for i in range(3000)] + [("s", "d02999", 10), ("t", "a", 1)]
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", "5")
+    try:
+        with pytest.raises(ValueError, match=r"sources with repeated ids: \['s'\]"):
+            pack.plan_shards(spark.createDataFrame(rows, "source string, id string, n_tokens long"), 100)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", before)
