@@ -201,9 +201,9 @@ def plan_shards(tok, shard_tokens: int) -> tuple[dict[str, dict], list[dict]]:
         F.min("id").alias("first_id"), F.count(F.lit(1)).alias("documents"), F.sum("n_tokens").alias("tokens"),
         F.sum("repeated").alias("repeated")).collect()
     ranged.unpersist()
-    repeated = sorted({r.source for r in rows if r.repeated})
+    repeated = {r.source for r in rows if r.repeated}
     if repeated:
-        raise ValueError(f"document ids must be unique within a source; sources with repeated ids: {repeated}")
+        raise repeated_ids(repeated)
     per_source: dict[str, dict] = {}
     for r in rows:
         counts = per_source.setdefault(r.source, {"documents": 0, "empty": 0, "tokens": 0})
@@ -238,10 +238,14 @@ def segment_starts(segments) -> dict[tuple[str, str], int]:
         offset = 0
         for i, s in enumerate(segs):
             if i and segs[i - 1].last_id >= s.first_id:
-                raise ValueError(f"document ids must be unique within a source; sources with repeated ids: {[source]}")
+                raise repeated_ids({source})
             starts[(source, s.first_id)] = offset
             offset += s.tokens
     return starts
+
+
+def repeated_ids(sources: set[str]) -> ValueError:
+    return ValueError(f"document ids must be unique within a source; sources with repeated ids: {sorted(sources)}")
 
 
 def _keyed(starts: dict[tuple[str, str], int], shard_tokens: int):
