@@ -340,7 +340,7 @@ def main() -> None:
         from pipelines.spark import get_session
 
         t = time.perf_counter()  # the session `ziya dedup` would start on this machine
-        spark = get_session("bench-dedup-accuracy", f"local[{args.workers}]", dedup.spark_defaults(local=True))
+        spark = get_session("bench-dedup-accuracy", f"local[{args.workers}]")
         spark_start = time.perf_counter() - t
         with tempfile.TemporaryDirectory() as work:
             for setting in args.spark:

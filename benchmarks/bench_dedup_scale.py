@@ -108,7 +108,7 @@ def child(input_dir: str, output: str, workers: int, conf: dict, result: str) ->
     from pipelines.spark import get_session
 
     t = time.perf_counter()
-    spark = get_session("bench-dedup-scale", f"local[{workers}]", {**dedup.spark_defaults(local=True), **conf})
+    spark = get_session("bench-dedup-scale", f"local[{workers}]", conf)
     spark.range(1).count()  # the JVM and its first job are up
     start = time.perf_counter() - t
     t = time.perf_counter()
@@ -126,7 +126,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="local[N]")
     ap.add_argument("--json-out", default=str(ROOT / "benchmarks/results/dedup_scale.json"))
     ap.add_argument("--conf", nargs="*", default=[],
-                    help="Spark settings KEY=VALUE on top of `ziya dedup`'s (pipelines.dedup.spark_defaults)")
+                    help="Spark settings KEY=VALUE on top of `ziya dedup`'s (pipelines/stages.py)")
     ap.add_argument("--child", nargs=3, metavar=("INPUT", "OUTPUT", "RESULT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     conf = dict(pair.split("=", 1) for pair in args.conf)

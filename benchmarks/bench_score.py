@@ -174,7 +174,7 @@ def main() -> int:
         os.makedirs(os.path.join(work, "in"))
         pq.write_table(table, os.path.join(work, "in", "part-0.parquet"), row_group_size=2000)
         spark = get_session("bench-score", args.master,
-                            {**score.spark_defaults(local=True), "spark.ui.showConsoleProgress": "false"})
+                            {"spark.ui.showConsoleProgress": "false"})
         spark.range(1).count()  # JVM warm-up outside the measurement
         with SamplerCpu() as cpu, PeakRss() as rss:
             driver_cpu = time.process_time()

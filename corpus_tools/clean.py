@@ -14,7 +14,6 @@ without recomputing. `run_local` drives it without Spark (tests, benchmarks);
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -22,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from corpus_tools import config as config_lib
+from corpus_tools import storage
 from corpus_tools.document import DOCUMENT_SCHEMA
 from corpus_tools.filters import apply_filters, build_filters
 from corpus_tools.langid import LanguageFilter, LanguageIdentifier
@@ -166,7 +166,7 @@ def process_split(pipeline: CleanPipeline, split: Split) -> Iterator[pa.RecordBa
 
 def write_split(pipeline: CleanPipeline, split: Split, out_dir: str, part: str) -> Stats:
     """Process one split and write its rows to `out_dir/{kept,rejected,quarantine}/<part>.parquet`."""
-    writers = {name: PartWriter(os.path.join(out_dir, name), part, output_schema(name)) for name in OUTPUTS}
+    writers = {name: PartWriter(storage.join(out_dir, name), part, output_schema(name)) for name in OUTPUTS}
     stats = Stats()
     for batch in process_split(pipeline, split):
         stats = stats + Stats.of_batch(batch)

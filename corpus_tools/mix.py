@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from corpus_tools import storage
 from corpus_tools.config import ConfigError, load, read_file
 from corpus_tools.shards import load_manifest
 
@@ -95,7 +96,7 @@ def collect_sources(pack_dirs: list[str]) -> tuple[dict, dict[str, SourceShards]
                            "one training run reads one vocabulary: repack with the same --tokenizer")
         for shard in manifest["shards"]:
             entry = sources.setdefault(shard["source"], SourceShards())
-            entry.prefixes.append(os.path.abspath(os.path.join(pack, shard["prefix"])))
+            entry.prefixes.append(storage.join(storage.resolve(pack), shard["prefix"]))
             entry.tokens.append(shard["tokens"])
     return tokenizer, sources
 

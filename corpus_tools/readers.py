@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
+from corpus_tools import storage
 from corpus_tools.document import (
     DOCUMENT_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -65,38 +66,50 @@ class Batch:
     quarantine: pa.RecordBatch
 
 
-class InputError(ValueError):
+class InputError(storage.StorageError):
     """An input path that cannot be used at all (missing, unknown format)."""
 
 
 # ---------------------------------------------------------------- planning
 
 def list_input_files(paths: list[str]) -> list[tuple[str, str]]:
-    """(path, file_key) for every input file under `paths`, sorted.
+    """(path, file_key) for every input file under `paths` (local or object store), sorted.
 
-    Inside directories, hidden files, `_`-prefixed files (Spark's `_SUCCESS`) and files
-    that are not data (README.md, ...) are skipped with a log line; a file named
+    Inside directories, hidden files, `_`-prefixed files and folders (Spark's `_SUCCESS`) and
+    files that are not data (README.md, ...) are skipped with a log line; a file named
     explicitly must be data."""
+    return [(f.path, f.key) for f in input_files(paths)]
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str  # resolved: absolute local path or scheme://bucket/key
+    key: str  # relative to the input root it was found under
+    size: int
+
+
+def input_files(paths: list[str]) -> list[InputFile]:
+    """Every input file under `paths`, as `list_input_files` describes, with its size."""
     found = []
-    for root in paths:
-        if os.path.isfile(root):
-            found.append((root, os.path.basename(root)))
-        elif os.path.isdir(root):
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-                for name in sorted(filenames):
-                    if name.startswith((".", "_")):
-                        continue
-                    full = os.path.join(dirpath, name)
-                    if not _is_data_file(name):
-                        log.info("skipping non-data file %s", full)
-                        continue
-                    found.append((full, os.path.relpath(full, root)))
-        else:
+    for root in map(storage.resolve, paths):
+        if storage.is_file(root):
+            found.append(InputFile(root, storage.basename(root), storage.size(root)))
+            continue
+        listed = storage.list_files(root)
+        if not listed and not storage.is_dir(root):
             raise InputError(f"input path does not exist: {root}")
+        for path, size in listed:
+            key = storage.relative(path, root)
+            parts = key.replace(os.sep, "/").split("/")
+            if any(part.startswith((".", "_")) for part in parts):
+                continue
+            if not _is_data_file(parts[-1]):
+                log.info("skipping non-data file %s", path)
+                continue
+            found.append(InputFile(path, key, size))
     if not found:
         raise InputError(f"no input files under: {', '.join(paths)}")
-    return sorted(found, key=lambda pk: pk[1])
+    return sorted(found, key=lambda f: f.key)
 
 
 def _is_data_file(name: str) -> bool:
@@ -122,25 +135,27 @@ def file_format(path: str) -> tuple[str, str | None]:
 
 
 def plan_splits(paths: list[str], split_bytes: int = InputConfig.split_bytes) -> list[Split]:
+    return file_splits(input_files(paths), split_bytes)
+
+
+def file_splits(files: list[InputFile], split_bytes: int = InputConfig.split_bytes) -> list[Split]:
+    """The splits of listed input files (`input_files`)."""
     splits = []
-    for path, key in list_input_files(paths):
-        fmt, compression = file_format(path)
+    for f in files:
+        fmt, compression = file_format(f.path)
         if fmt == "parquet":
-            splits.extend(_parquet_splits(path, key))
-        elif compression is None and os.path.getsize(path) > split_bytes:
-            size = os.path.getsize(path)
-            splits.extend(
-                Split(path, key, "jsonl", None, start, min(start + split_bytes, size))
-                for start in range(0, size, split_bytes)
-            )
+            splits.extend(_parquet_splits(f.path, f.key))
+        elif compression is None and f.size > split_bytes:
+            splits.extend(Split(f.path, f.key, "jsonl", None, start, min(start + split_bytes, f.size))
+                          for start in range(0, f.size, split_bytes))
         else:
-            splits.append(Split(path, key, "jsonl", compression))
+            splits.append(Split(f.path, f.key, "jsonl", compression))
     return splits
 
 
 def _parquet_splits(path: str, key: str) -> list[Split]:
     try:
-        groups = pq.ParquetFile(path).num_row_groups
+        groups = storage.parquet_file(path).num_row_groups
     except Exception:  # unreadable footer: one split, whose reader quarantines the file
         return [Split(path, key, "parquet")]
     return [Split(path, key, "parquet", None, g, g + 1) for g in range(groups)] or [
@@ -221,7 +236,7 @@ def read_split(split: Split, cfg: InputConfig = InputConfig(), with_meta: bool =
 
 
 def _open_stream(split: Split) -> io.BufferedIOBase:
-    raw = open(split.path, "rb")
+    raw = storage.open_stream(split.path)  # seekable, ranged reads on object stores too
     if split.compression == "gzip":
         return gzip.GzipFile(fileobj=raw)
     if split.compression == "zstd":
@@ -437,7 +452,7 @@ def _parse_line(line: bytes, offset: int, out: _BatchBuilder) -> None:
 
 def _parquet_records(split: Split, cfg: InputConfig, out: _BatchBuilder) -> Iterator[None]:
     try:
-        pf = pq.ParquetFile(split.path)
+        pf = storage.parquet_file(split.path)
         groups = range(split.start, split.end if split.end >= 0 else pf.num_row_groups)
         row = sum(pf.metadata.row_group(g).num_rows for g in range(groups.start))
         for batch in pf.iter_batches(batch_size=cfg.batch_rows, row_groups=list(groups)):

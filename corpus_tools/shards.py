@@ -28,6 +28,7 @@ import functools
 import hashlib
 import json
 import os
+import posixpath
 import struct
 from dataclasses import asdict, dataclass, field
 
@@ -35,6 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from corpus_tools import storage
 from corpus_tools.config import load
 from corpus_tools.readers import InputConfig
 
@@ -83,17 +85,16 @@ class ShardInfo:
 
 
 class ShardWriter:
-    """Streams documents into `prefix.bin`/`prefix.idx`, written under temporary names and renamed
-    by `close()`, so a reader never sees half a shard and a retried task replaces its shard whole."""
+    """Streams documents into `prefix.bin`/`prefix.idx` (local or object store), each written whole
+    by `close()` (corpus_tools.storage.AtomicOutput), so a reader never sees half a shard and a
+    retried task replaces its shard whole."""
 
     def __init__(self, prefix: str, dtype: np.dtype | type):
         self.prefix = prefix
         self.dtype = np.dtype(dtype)
         if self.dtype not in DTYPE_CODES:
             raise ValueError(f"unsupported token dtype {self.dtype}")
-        os.makedirs(os.path.dirname(prefix) or ".", exist_ok=True)
-        self._bin_tmp = bin_path(prefix) + ".tmp"
-        self._bin = open(self._bin_tmp, "wb")
+        self._bin = storage.AtomicOutput(bin_path(prefix))
         self._bin_hash = hashlib.sha256()
         self._lengths: list[np.ndarray] = []
         self.documents = 0
@@ -114,22 +115,16 @@ class ShardWriter:
         self.tokens += len(tokens)
 
     def close(self) -> ShardInfo:
-        self._bin.close()
+        self._bin.commit()
         lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, np.int32)
         index = index_bytes(lengths, self.dtype)
-        idx_tmp = idx_path(self.prefix) + ".tmp"
-        with open(idx_tmp, "wb") as f:
-            f.write(index)
-        os.replace(self._bin_tmp, bin_path(self.prefix))
-        os.replace(idx_tmp, idx_path(self.prefix))
+        storage.write_atomically(idx_path(self.prefix), index)
         return ShardInfo(documents=self.documents, tokens=self.tokens, dtype=self.dtype.name,
                          bin_bytes=self.tokens * self.dtype.itemsize, bin_sha256=self._bin_hash.hexdigest(),
                          idx_bytes=len(index), idx_sha256=hashlib.sha256(index).hexdigest())
 
     def abort(self) -> None:
-        self._bin.close()
-        if os.path.exists(self._bin_tmp):
-            os.remove(self._bin_tmp)
+        self._bin.abort()
 
 
 def index_bytes(lengths: np.ndarray, dtype: np.dtype) -> bytes:
@@ -174,8 +169,10 @@ class ShardReader:
 def read_index(path: str) -> tuple[np.dtype, np.ndarray, np.ndarray, np.ndarray]:
     """(dtype, lengths, pointers, document indices) of an `.idx` file, checking that its size,
     counts, pointers and document indices are consistent."""
-    with open(path, "rb") as f:
-        data = f.read()
+    return parse_index(storage.read_bytes(path), path)
+
+
+def parse_index(data: bytes, path: str) -> tuple[np.dtype, np.ndarray, np.ndarray, np.ndarray]:
     if len(data) < HEADER_BYTES or data[:len(INDEX_MAGIC)] != INDEX_MAGIC:
         raise ShardError(f"{path}: not a Megatron index (bad magic or shorter than its {HEADER_BYTES}-byte header)")
     version, code, sequences, doc_entries = struct.unpack_from("<QBQQ", data, len(INDEX_MAGIC))
@@ -207,48 +204,64 @@ def _check_index(path: str, dtype: np.dtype, lengths, pointers, documents) -> No
 
 # ---------------------------------------------------------------- verification
 
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(HASH_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def verify_shard(prefix: str, expected: dict, vocab_size: int) -> list[str]:
-    """Problems of one shard against its manifest entry (`expected`, a ShardInfo dict); [] if none.
+    """Problems of one shard (local or object store) against its manifest entry (`expected`, a
+    ShardInfo dict); [] if none.
 
-    Checks, cheapest first: both files exist, their sizes and sha256 match the manifest, the
-    index is self-consistent and matches .bin's size, the dtype and document/token counts match,
-    and every token id is < vocab_size (scanned in chunks: bounded memory)."""
+    Checks, cheapest first: both files exist and their sizes match the manifest; the index's
+    sha256, then its consistency, dtype and counts; then one streamed pass over .bin (bounded
+    memory) for its sha256 and every token id < vocab_size."""
     problems = []
     for path, key in ((bin_path(prefix), "bin"), (idx_path(prefix), "idx")):
-        if not os.path.exists(path):
-            problems.append(f"{os.path.basename(path)} is missing")
-            continue
-        size = os.path.getsize(path)
-        if size != expected[f"{key}_bytes"]:
-            problems.append(f"{os.path.basename(path)} is {size} bytes, manifest says {expected[f'{key}_bytes']}")
-        digest = file_sha256(path)
-        if digest != expected[f"{key}_sha256"]:
-            problems.append(f"{os.path.basename(path)} sha256 {digest[:12]}... differs from the manifest's "
-                            f"{expected[f'{key}_sha256'][:12]}... (corrupted)")
-    if problems and any("missing" in p for p in problems):
+        name = storage.basename(path)
+        if not storage.exists(path):
+            problems.append(f"{name} is missing")
+        elif storage.size(path) != expected[f"{key}_bytes"]:
+            problems.append(f"{name} is {storage.size(path)} bytes, manifest says {expected[f'{key}_bytes']}")
+    if any("missing" in p for p in problems):
         return problems
+    index = storage.read_bytes(idx_path(prefix))
+    problems += _digest_problem(storage.basename(idx_path(prefix)), hashlib.sha256(index).hexdigest(), expected["idx_sha256"])
     try:
-        reader = ShardReader(prefix)
+        dtype, lengths, _, _ = parse_index(index, idx_path(prefix))
     except ShardError as exc:
         return problems + [f"unreadable: {exc}"]
-    if reader.dtype.name != expected["dtype"]:
-        problems.append(f"dtype {reader.dtype.name}, manifest says {expected['dtype']}")
-    if len(reader) != expected["documents"]:
-        problems.append(f"{len(reader)} documents, manifest says {expected['documents']}")
-    if len(reader.tokens) != expected["tokens"]:
-        problems.append(f"{len(reader.tokens)} tokens, manifest says {expected['tokens']}")
-    bad = count_out_of_vocab(reader.tokens, vocab_size)
+    tokens = int(lengths.sum(dtype=np.int64))
+    if storage.size(bin_path(prefix)) != tokens * dtype.itemsize:
+        return problems + [f"unreadable: {bin_path(prefix)}: {storage.size(bin_path(prefix))} bytes, but its index "
+                           f"describes {tokens * dtype.itemsize} ({tokens} {dtype.name} tokens)"]
+    if dtype.name != expected["dtype"]:
+        problems.append(f"dtype {dtype.name}, manifest says {expected['dtype']}")
+    if len(lengths) != expected["documents"]:
+        problems.append(f"{len(lengths)} documents, manifest says {expected['documents']}")
+    if tokens != expected["tokens"]:
+        problems.append(f"{tokens} tokens, manifest says {expected['tokens']}")
+    digest, bad = scan_tokens(bin_path(prefix), dtype, vocab_size)
+    problems += _digest_problem(storage.basename(bin_path(prefix)), digest, expected["bin_sha256"])
     if bad:
         problems.append(f"{bad[0]} token ids >= vocab size {vocab_size} (first at token {bad[1]}, id {bad[2]})")
     return problems
+
+
+def _digest_problem(name: str, digest: str, expected: str) -> list[str]:
+    return [] if digest == expected else [f"{name} sha256 {digest[:12]}... differs from the manifest's "
+                                          f"{expected[:12]}... (corrupted)"]
+
+
+def scan_tokens(path: str, dtype: np.dtype, vocab_size: int) -> tuple[str, tuple[int, int, int] | None]:
+    """(sha256 of the file, out-of-vocabulary ids as `count_out_of_vocab` gives them), in one
+    streamed pass of HASH_CHUNK bytes at a time (a whole number of tokens)."""
+    h, count, first, position = hashlib.sha256(), 0, None, 0
+    chunk = HASH_CHUNK - HASH_CHUNK % dtype.itemsize
+    with storage.open_input(path) as f:
+        while data := f.read(chunk):
+            h.update(data)
+            bad = count_out_of_vocab(np.frombuffer(data, dtype=dtype), vocab_size)
+            if bad:
+                count += bad[0]
+                first = first or (position + bad[1], bad[2])
+            position += len(data) // dtype.itemsize
+    return h.hexdigest(), ((count, *first) if count else None)
 
 
 def count_out_of_vocab(tokens: np.ndarray, vocab_size: int, chunk: int = 1 << 24) -> tuple[int, int, int] | None:
@@ -351,12 +364,11 @@ class VerifyReport:
 
 
 def load_manifest(pack_dir: str) -> dict:
-    path = os.path.join(pack_dir, MANIFEST)
-    if not os.path.exists(path):
-        raise ShardError(f"{path} not found: is {pack_dir} the output of `ziya pack`?")
+    path = storage.join(storage.resolve(pack_dir), MANIFEST)
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+        return storage.read_json(path)
+    except FileNotFoundError:
+        raise ShardError(f"{path} not found: is {pack_dir} the output of `ziya pack`?") from None
     except ValueError as exc:
         raise ShardError(f"{path}: not valid JSON ({exc})") from None
 
@@ -365,10 +377,11 @@ def verify_pack(pack_dir: str) -> VerifyReport:
     """Check every shard of a pack against its manifest.json, plus the manifest's own totals
     and any shard file on disk that the manifest does not list."""
     manifest = load_manifest(pack_dir)
+    pack_dir = storage.resolve(pack_dir)
     vocab_size = manifest["tokenizer"]["vocab_size"]
     lines, failures = [], 0
     for entry in manifest["shards"]:
-        problems = verify_shard(os.path.join(pack_dir, entry["prefix"]), entry, vocab_size)
+        problems = verify_shard(storage.join(pack_dir, entry["prefix"]), entry, vocab_size)
         failures += bool(problems)
         status = "FAIL" if problems else "ok  "
         lines.append(f"{status} {entry['prefix']}  {entry['source']}  {entry['documents']:,} docs  "
@@ -387,12 +400,11 @@ def _pack_level_problems(pack_dir: str, manifest: dict) -> list[str]:
             found = sum(s[key] for s in shards)
             if found != total[key]:
                 problems.append(f"source {source}: shards hold {found:,} {key}, its total says {total[key]:,}")
-    listed = {os.path.normpath(s["prefix"]) + ext for s in manifest["shards"] for ext in (".bin", ".idx")}
-    shard_dirs = {os.path.dirname(s["prefix"]) for s in manifest["shards"]}
+    listed = {posixpath.normpath(s["prefix"]) + ext for s in manifest["shards"] for ext in (".bin", ".idx")}
+    shard_dirs = {posixpath.dirname(s["prefix"]) for s in manifest["shards"]}
     for directory in sorted(shard_dirs):
-        full = os.path.join(pack_dir, directory)
-        for name in sorted(os.listdir(full)) if os.path.isdir(full) else []:
-            rel = os.path.normpath(os.path.join(directory, name))
-            if name.endswith((".bin", ".idx")) and rel not in listed:
+        for path, _ in storage.list_files(storage.join(pack_dir, directory)):
+            rel = posixpath.join(directory, storage.basename(path))
+            if rel.endswith((".bin", ".idx")) and rel not in listed:
                 problems.append(f"{rel} is not listed in the manifest")
     return problems

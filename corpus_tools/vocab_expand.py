@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 import sentencepiece as spm
 from sentencepiece import sentencepiece_model_pb2 as sp_model
 
+from corpus_tools import storage
 from corpus_tools.readers import InputConfig, list_input_files, plan_splits, read_split
 from corpus_tools.tokenizer import Tokenizer, TokenizerError, load_tokenizer
 
@@ -120,26 +121,20 @@ class Corpus:
             self.heldout_kept_chars[lang] = self.heldout_chars(lang) + len(text)
 
 
-def resolve_stage_inputs(paths: list[str]) -> list[str]:
-    """A finished stage's output directory stands for its kept/ (not rejected/ or quarantine/)."""
-    return [os.path.join(p, "kept") if os.path.isfile(os.path.join(p, "_SUCCESS")) and os.path.isdir(os.path.join(p, "kept"))
-            else p for p in paths]
-
-
 def iter_documents(paths: list[str], cfg: ExpandConfig, corpus: Corpus) -> Iterator[tuple[str, str, str | None]]:
     """(id, text, lang) of every document; counts documents and quarantined records in `corpus`.
 
     Parquet with the text and language columns (a stage's kept/) is read column-wise; anything else
     goes through corpus_tools.readers, where the language is a field of the record (in `meta`)."""
-    for split in plan_splits(resolve_stage_inputs(paths)):
-        if split.fmt == "parquet" and {"id", cfg.text_field, cfg.lang_field} <= set(pq.read_schema(split.path).names):
+    for split in plan_splits(storage.stage_inputs(paths)):
+        if split.fmt == "parquet" and {"id", cfg.text_field, cfg.lang_field} <= set(storage.parquet_schema(split.path).names):
             yield from _parquet_documents(split.path, split.start, split.end, cfg, corpus)
         else:
             yield from _parsed_documents(split, cfg, corpus)
 
 
 def _parquet_documents(path: str, start: int, end: int, cfg: ExpandConfig, corpus: Corpus):
-    pf = pq.ParquetFile(path)
+    pf = storage.parquet_file(path)
     groups = list(range(start, end if end >= 0 else pf.num_row_groups))
     for batch in pf.iter_batches(columns=["id", cfg.text_field, cfg.lang_field], row_groups=groups, batch_size=4096):
         ids, texts, langs = (batch.column(i).to_pylist() for i in range(3))
@@ -366,7 +361,7 @@ def expand(base_path: str | None, inputs: list[str], output: str, cfg: ExpandCon
     for path in (output, meta_path):
         if os.path.exists(path) and not overwrite:
             raise ExpansionError(f"{path} exists (pass --overwrite to replace it)")
-    list_input_files(resolve_stage_inputs(inputs))  # a wrong path fails before reading anything
+    list_input_files(storage.stage_inputs(inputs))  # a wrong path fails before reading anything
     corpus = Corpus()
     texts = training_texts(iter_documents(inputs, cfg, corpus), cfg, corpus)
     started = time.perf_counter()
@@ -380,9 +375,9 @@ def expand(base_path: str | None, inputs: list[str], output: str, cfg: ExpandCon
                              f"({selection.in_base} already in the base); raise --vocab-size")
     expanded_proto = append_pieces(base_proto, selection.pieces)
     decompositions = base_decompositions(base_proto, selection.pieces)
-    _write_atomic(output, expanded_proto.SerializeToString())
+    storage.write_atomically(output, expanded_proto.SerializeToString())
     expanded = load_tokenizer(output)
-    _write_atomic(meta_path, json.dumps(expansion_record(base, expanded, selection.pieces, decompositions),
+    storage.write_atomically(meta_path, json.dumps(expansion_record(base, expanded, selection.pieces, decompositions),
                                         ensure_ascii=False, indent=1).encode("utf-8"))
     measures = {lang: (base.chars_per_token(texts), expanded.chars_per_token(texts))
                 for lang, texts in sorted(corpus.heldout.items()) if texts}
@@ -420,14 +415,6 @@ def expansion_record(base: Tokenizer, expanded: Tokenizer, pieces: list[str], de
         "new_pieces": [{"id": base.vocab_size + k, "piece": piece, "base_ids": ids}
                        for k, (piece, ids) in enumerate(zip(pieces, decompositions))],
     }
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.incomplete"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def format_report(result: ExpansionResult, cfg: ExpandConfig, output: str) -> str:

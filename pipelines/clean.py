@@ -1,7 +1,7 @@
 """`ziya clean`: preprocessing, language ID and rule filters over a corpus, on Spark.
 
     ziya clean --input data/sample --output out/clean [--config clean.toml] [--master URL]
-    spark-submit pipelines/clean.py --input ... --output ...   # the same job on a cluster
+    spark-submit ziya/cli.py clean --input ... --output ...   # the same job on a cluster
 
 Phases: plan splits (driver) -> clean (one Spark task per split: corpus_tools reads, processes
 and writes that split's kept/rejected/quarantine part files, and returns its Stats) -> add the
@@ -16,12 +16,14 @@ import functools
 import json
 import sys
 
-from corpus_tools.clean import OUTPUTS, CleanConfig, CleanPipeline, config_json, output_schema, write_split
+from corpus_tools.clean import OUTPUTS, CleanConfig, CleanPipeline, output_schema, write_split
 from corpus_tools.readers import Split
 from corpus_tools.stats import Stats
 from corpus_tools.writers import ensure_schema_file
-from pipelines.stage import Phases, StageOutput, mark_part_done, part_done, plan_parts, unit_tasks
+from pipelines.stage import Run, mark_part_done, part_done, plan_parts, unit_tasks
+from pipelines.stages import CLEAN
 
+run = CLEAN.run  # run(spark, inputs, output, cfg, overwrite=False) -> stats
 
 
 @functools.lru_cache(maxsize=2)
@@ -50,21 +52,14 @@ def _clean_split(cfg_json: str, out_dir: str):
     return clean_split
 
 
-def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool = False) -> dict:
-    cfg_json = config_json(cfg)
-    out = StageOutput(output, cfg_json, overwrite)
-    finished = out.finished_stats("clean")
-    if finished is not None:
-        return finished
-    phase = Phases("clean")
-
+def work(run: Run) -> dict:
+    cfg, out, phase = run.cfg, run.out, run.phase
+    cfg_json = out.config_json
     with phase("plan"):
-        rows = plan_parts(inputs, cfg.input.split_bytes)
-        resumed = out.begin(rows)
-        if resumed:
-            print(f"[clean] resuming: {resumed} of {len(rows)} splits were finished by an earlier run", file=sys.stderr)
+        rows = plan_parts(run.listing, cfg.input.split_bytes)
+        resumed = run.begin(rows)
     with phase(f"clean {len(rows)} splits"):
-        stats_rows = unit_tasks(spark, rows, _clean_split(cfg_json, out.tmp), "stats string").collect()
+        stats_rows = unit_tasks(run.spark, rows, _clean_split(cfg_json, out.tmp), "stats string").collect()
     stats = sum((Stats.from_dict(json.loads(r.stats)) for r in stats_rows), Stats())
     for name in OUTPUTS:
         ensure_schema_file(out.subdir(name), output_schema(name))
@@ -72,11 +67,7 @@ def run(spark, inputs: list[str], output: str, cfg: CleanConfig, overwrite: bool
     problems = stats.reconcile()
     if problems:
         raise RuntimeError(f"counts do not reconcile: {problems}")
-    summary = {**stats.to_dict(), "splits": len(rows), "resumed_splits": resumed, "inputs": inputs,
-               "phase_seconds": phase.seconds}
-    out.commit(summary)
-    print_summary(summary, out.path)
-    return summary
+    return {**stats.to_dict(), "splits": len(rows), "resumed_splits": resumed}
 
 
 def print_summary(summary: dict, path: str) -> None:
@@ -89,13 +80,3 @@ def print_summary(summary: dict, path: str) -> None:
             print(f"[clean]   {lang}: kept {kept}/{kept + rejected} ({kept / (kept + rejected):.0%})", file=sys.stderr)
     reasons = sorted(((v, k[5:]) for k, v in c.items() if k.startswith("drop/")), reverse=True)[:5]
     print("[clean]   top drop reasons: " + ", ".join(f"{k} {v}" for v, k in reasons), file=sys.stderr)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from ziya.cli import main as cli_main
-
-    return cli_main(["clean", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """`ziya pack`: tokenize documents and pack them into Megatron indexed-dataset shards, on Spark.
 
     ziya pack --input out/dedup --output out/pack [--tokenizer tokenizer.model] [--shard-tokens N]
-    spark-submit pipelines/pack.py --input ... --output ...   # the same job on a cluster
+    spark-submit ziya/cli.py pack --input ... --output ...   # the same job on a cluster
 
 Phases, each a function over DataFrames:
   tokenizer  load and check the model on the driver: a missing or corrupt file fails here,
@@ -36,22 +36,24 @@ Nothing is lost: input = packed + empty + quarantined, checked before the output
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
-import re
-import shutil
 import sys
+import tempfile
 
 import numpy as np
 
+from corpus_tools import storage
 from corpus_tools.document import QUARANTINE_SCHEMA
-from corpus_tools.readers import InputConfig, Split, list_input_files, read_split
+from corpus_tools.readers import InputConfig
 from corpus_tools.shards import EMPTY, MANIFEST, PackConfig, ShardWriter, encode_documents, resolved_config
 from corpus_tools.tokenizer import Tokenizer, load_tokenizer
-from corpus_tools.writers import PartWriter, ensure_schema_file
-from pipelines.stage import (Phases, StageOutput, contract_parquet, mark_part_done, part_done, plan_parts,
-                             resolve_stage_inputs, unit_tasks)
+from corpus_tools.writers import ensure_schema_file
+from pipelines.shard_plan import name_shards, plan_shards
+from pipelines.stage import Run, StageInput, mark_part_done, part_done, read_unit, stage_input, unit_tasks
+from pipelines.stages import PACK
+
+run = PACK.run  # run(spark, inputs, output, cfg, overwrite=False) -> stats
 
 SPOOLED_DDL = "source string, id string, n_tokens long, spool string, start long"
 PLACED_DDL = "shard string, id string, n_tokens long, spool string, start long"
@@ -73,33 +75,23 @@ def _tokenizer(model_path: str, sha256: str) -> Tokenizer:
     return tok
 
 
-def plan_input(inputs: list[str], cfg: PackConfig) -> tuple[list[dict], str, str | None]:
-    """(units of tokenize work, text column, source column). Parquet that follows the document
-    contract (a stage's kept/) gives one unit per row group, read as is; raw JSONL/Parquet one unit
-    per split, parsed by corpus_tools.readers as `ziya clean` parses it."""
-    import pyarrow.parquet as pq
-
-    paths = resolve_stage_inputs(inputs)
-    files = [path for path, _ in list_input_files(paths)]
-    text = cfg.input.text_field
-    if not contract_parquet(files, text):
-        return plan_parts(paths, cfg.input.split_bytes), "text", "source"
-    groups = [(f, g) for f in files for g in range(pq.ParquetFile(f).num_row_groups)]
-    units = [{"part": f"part-{i:05d}", "path": path, "row_group": g} for i, (path, g) in enumerate(groups)]
-    names = set(pq.read_schema(files[0]).names)
-    source = cfg.input.source_field if cfg.input.source_field in names else ("source" if "source" in names else None)
-    return units, text, source
+def source_column(source: StageInput, cfg: PackConfig) -> str | None:
+    """The column naming each document's source: raw input's is the contract's `source`; Parquet
+    of a stage has the configured one, else `source`, else none (all `unknown`)."""
+    if not source.contract:
+        return "source"
+    names = set(storage.parquet_schema(source.files[0]).names)
+    return cfg.input.source_field if cfg.input.source_field in names else ("source" if "source" in names else None)
 
 
 def tokenize(spark, units: list[dict], text_col: str, source_col: str | None, resolved: dict, cfg: PackConfig,
-             out_dir: str):
+             spool_dir: str, quarantine_dir: str):
     """(source, id, n_tokens, spool, start) of every document. One task per unit reads its
     documents itself (the text never passes through the JVM), writes their token ids (with EOS,
     in the pack's dtype) to its own spool file and hands Spark only these small rows; records of
     raw input that do not parse go to quarantine/. n_tokens is 0 for an empty document."""
     model_path, sha256 = resolved["tokenizer"]["path"], resolved["tokenizer"]["sha256"]
     input_json, threads = json.dumps(cfg.input.__dict__), cfg.encode_threads
-    spool_dir, quarantine_dir = os.path.join(out_dir, SPOOL), os.path.join(out_dir, QUARANTINE)
 
     def tokenized(unit: dict):
         from pyspark import TaskContext
@@ -107,17 +99,15 @@ def tokenize(spark, units: list[dict], text_col: str, source_col: str | None, re
         tok = _tokenizer(model_path, sha256)
         # a retried task writes a spool of its own: the attempt is in the name
         name = f"{unit['part']}-{TaskContext.get().taskAttemptId()}.tokens"
-        os.makedirs(spool_dir, exist_ok=True)
-        with open(os.path.join(spool_dir, name), "wb") as spool:
-            written = 0
-            for batch in read_documents(unit, text_col, source_col, input_json, quarantine_dir):
-                tokens, lengths = encode_documents(tok, batch.column("text"), threads)
-                spool.write(tokens.data)
-                yield spooled_batch(batch, lengths, name, written)
-                written += len(tokens)
+        spool = storage.open_output(storage.join(spool_dir, name))
+        written = 0
+        for batch in read_documents(unit, text_col, source_col, input_json, quarantine_dir):
+            tokens, lengths = encode_documents(tok, batch.column("text"), threads)
+            spool.write(tokens.data)
+            yield spooled_batch(batch, lengths, name, written)
+            written += len(tokens)
+        spool.close()
 
-    if not units:
-        return spark.createDataFrame([], SPOOLED_DDL)
     return unit_tasks(spark, units, tokenized, SPOOLED_DDL)
 
 
@@ -126,37 +116,18 @@ def read_documents(unit: dict, text_col: str, source_col: str | None, input_json
     """The (source, id, text) batches of one unit; a null source reads as `unknown`."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
-    def documents(source, ids, text):
-        source = (pc.fill_null(pc.cast(source, pa.string()), UNKNOWN_SOURCE) if source is not None
+    columns = None
+    if "row_group" in unit:
+        names = storage.parquet_schema(unit["path"]).names
+        source_col = source_col if source_col in names else None
+        columns = ["id", text_col] + ([source_col] if source_col else [])
+    for batch in read_unit(unit, InputConfig(**json.loads(input_json)), quarantine_dir, columns, with_meta=False,
+                           batch_rows=batch_rows):
+        ids, text = batch.column("id"), batch.column(text_col)
+        source = (pc.fill_null(pc.cast(batch.column(source_col), pa.string()), UNKNOWN_SOURCE) if source_col
                   else pa.array([UNKNOWN_SOURCE] * len(ids), pa.string()))
-        return pa.RecordBatch.from_arrays([source, pc.cast(ids, pa.string()), text], names=["source", "id", "text"])
-
-    if "row_group" not in unit:  # a split of raw input
-        split = {k: v for k, v in unit.items() if k != "part"}
-        bad = PartWriter(quarantine_dir, unit["part"], QUARANTINE_SCHEMA)
-        for b in read_split(Split(**split), InputConfig(**json.loads(input_json)), with_meta=False):
-            bad.write(b.quarantine)
-            d = b.documents
-            yield documents(d.column("source"), d.column("id"), d.column("text"))
-        bad.close()
-        return
-    parquet = pq.ParquetFile(unit["path"])
-    source_col = source_col if source_col in parquet.schema_arrow.names else None
-    columns = ["id", text_col] + ([source_col] if source_col else [])
-    for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=[unit["row_group"]], columns=columns):
-        yield documents(batch.column(source_col) if source_col else None, batch.column("id"), batch.column(text_col))
-
-
-def quarantined_records(quarantine_dir: str) -> int:
-    """Records of raw input that did not parse, from the quarantine parts' footers."""
-    import pyarrow.parquet as pq
-
-    if not os.path.isdir(quarantine_dir):
-        return 0
-    return sum(pq.ParquetFile(os.path.join(quarantine_dir, f)).metadata.num_rows
-               for f in os.listdir(quarantine_dir) if f.endswith(".parquet") and not f.startswith("."))
+        yield pa.RecordBatch.from_arrays([source, pc.cast(ids, pa.string()), text], names=["source", "id", "text"])
 
 
 def spooled_batch(batch, lengths: np.ndarray, spool: str, written: int):
@@ -168,129 +139,6 @@ def spooled_batch(batch, lengths: np.ndarray, spool: str, written: int):
         [batch.column("source"), batch.column("id"), pa.array(lengths, pa.int64()),
          pa.array([spool] * len(lengths), pa.string()), pa.array(starts, pa.int64())],
         names=["source", "id", "n_tokens", "spool", "start"])
-
-
-# ---------------------------------------------------------------- count and assign
-
-KEYED_DDL = "source string, id string, n_tokens long, key long, repeated long"
-
-
-def plan_shards(tok, shard_tokens: int) -> tuple[dict[str, dict], list[dict]]:
-    """({source: {documents, empty, tokens}}, every shard as {source, key, first_id, documents,
-    tokens} sorted by (source, key)), from the small (source, id, n_tokens) rows, which this also
-    computes (they are persisted by the caller).
-
-    A document whose first token lies at offset o within its source (documents in id order)
-    belongs to shard key o // shard_tokens: boundaries depend on the data only. The offsets are a
-    prefix sum computed in parallel, however large a source: the rows are range-partitioned by
-    (source, id) and sorted, each partition's run of a source (a segment) is summed, the driver
-    turns the segments' sums into each segment's starting offset, and a second pass adds the
-    running sum within the segment. Empty documents get no key (their group counts them). The
-    same passes find ids repeated within a source, which would make the order (and so the shards)
-    ambiguous (equal (source, id) keys always land in the same partition)."""
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
-    ranged = (tok.select("source", "id", "n_tokens").repartitionByRange("source", "id")
-              .sortWithinPartitions("source", "id").persist(StorageLevel.MEMORY_AND_DISK))
-    segments = (ranged.groupBy(F.spark_partition_id().alias("part"), "source")
-                .agg(F.min("id").alias("first_id"), F.max("id").alias("last_id"), F.sum("n_tokens").alias("tokens"))
-                .collect())
-    keyed = ranged.mapInArrow(_keyed(segment_starts(segments), shard_tokens), KEYED_DDL)
-    rows = keyed.groupBy("source", "key").agg(
-        F.min("id").alias("first_id"), F.count(F.lit(1)).alias("documents"), F.sum("n_tokens").alias("tokens"),
-        F.sum("repeated").alias("repeated")).collect()
-    ranged.unpersist()
-    repeated = {r.source for r in rows if r.repeated}
-    if repeated:
-        raise repeated_ids(repeated)
-    per_source: dict[str, dict] = {}
-    for r in rows:
-        counts = per_source.setdefault(r.source, {"documents": 0, "empty": 0, "tokens": 0})
-        counts["documents"] += r.documents
-        counts["empty"] += r.documents if r.key is None else 0
-        counts["tokens"] += r.tokens or 0
-    shards = sorted(({k: v for k, v in r.asDict().items() if k != "repeated"} for r in rows if r.key is not None),
-                    key=lambda r: (r["source"], r["key"]))
-    return per_source, shards
-
-
-def _source_runs(batch):
-    """(source, start, end) of each run of one source in a batch sorted by (source, id)."""
-    if batch.num_rows == 0:
-        return []
-    sources = batch.column("source").to_numpy(zero_copy_only=False)
-    cuts = np.flatnonzero(sources[1:] != sources[:-1]) + 1
-    bounds = np.r_[0, cuts, len(sources)]
-    return [(sources[a], int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
-
-
-def segment_starts(segments) -> dict[tuple[str, str], int]:
-    """{(source, segment's first id): tokens of that source before the segment}, from each
-    segment's (source, first_id, last_id, tokens). Equal (source, id) keys share a partition, so
-    segments of a source never overlap; one that did would mean the ids are not unique."""
-    by_source: dict[str, list] = {}
-    for s in segments:
-        by_source.setdefault(s.source, []).append(s)
-    starts = {}
-    for source, segs in by_source.items():
-        segs.sort(key=lambda s: s.first_id)  # Python orders str as Spark orders strings (by code point)
-        offset = 0
-        for i, s in enumerate(segs):
-            if i and segs[i - 1].last_id >= s.first_id:
-                raise repeated_ids({source})
-            starts[(source, s.first_id)] = offset
-            offset += s.tokens
-    return starts
-
-
-def repeated_ids(sources: set[str]) -> ValueError:
-    return ValueError(f"document ids must be unique within a source; sources with repeated ids: {sorted(sources)}")
-
-
-def _keyed(starts: dict[tuple[str, str], int], shard_tokens: int):
-    """A mapInArrow function giving each document its shard key, (the tokens of its source before
-    its segment + the running sum inside it) // shard_tokens, null for an empty document, and
-    `repeated` = 1 where its id equals the previous document's."""
-
-    def keyed(batches):
-        import pyarrow as pa
-
-        offset, last = {}, {}  # source -> tokens before its next row in this partition; its last id
-        for batch in batches:
-            ids = batch.column("id").to_numpy(zero_copy_only=False)
-            tokens = batch.column("n_tokens").to_numpy()
-            keys = np.empty(len(tokens), dtype=np.int64)
-            repeated = np.zeros(len(tokens), dtype=np.int64)
-            for source, a, b in _source_runs(batch):
-                base = offset[source] if source in offset else starts[(source, ids[a])]
-                keys[a:b] = (base + np.cumsum(tokens[a:b]) - tokens[a:b]) // shard_tokens
-                offset[source] = base + int(tokens[a:b].sum())
-                repeated[a + 1:b] = ids[a + 1:b] == ids[a:b - 1]
-                repeated[a] = last.get(source) == ids[a]  # the run goes on from the previous batch
-                last[source] = ids[b - 1]
-            yield pa.RecordBatch.from_arrays(
-                [batch.column("source"), batch.column("id"), batch.column("n_tokens"),
-                 pa.array(keys, pa.int64(), mask=tokens == 0), pa.array(repeated)],
-                names=["source", "id", "n_tokens", "key", "repeated"])
-    return keyed
-
-
-def name_shards(shards: list[dict]) -> list[dict]:
-    """Give each shard its file name: `<source>-<k>`, k counting that source's shards from 0 (dense:
-    a document longer than shard_tokens skips keys), the source made safe for a file name."""
-    safe = {}
-    for source in sorted({s["source"] for s in shards}):
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", source) or "_"
-        if name != source:  # keep two sources that clean to the same name apart
-            name += "-" + hashlib.blake2b(source.encode(), digest_size=4).hexdigest()
-        safe[source] = name
-    index: dict[str, int] = {}
-    for s in shards:
-        k = index.get(s["source"], 0)
-        index[s["source"]] = k + 1
-        s["name"] = f"{safe[s['source']]}-{k:05d}"
-    return shards
 
 
 # ---------------------------------------------------------------- write
@@ -323,7 +171,7 @@ def shard_column(shards: list[dict]):
     return with_shard
 
 
-def write_shards(rows, shards: list[dict], dtype: str, out_dir: str, partitions: int):
+def write_shards(rows, shards: list[dict], dtype: str, out_dir: str, spool_dir: str, partitions: int):
     """Send each document's spool location to its shard, sort each shard by id, and stream it to
     disk, gathering the tokens from the spools; one (name, ShardInfo json) row per shard. A shard
     an interrupted run finished is not rewritten."""
@@ -331,11 +179,11 @@ def write_shards(rows, shards: list[dict], dtype: str, out_dir: str, partitions:
 
     placed = rows.where(F.col("n_tokens") > 0).mapInArrow(shard_column(shards), PLACED_DDL)
     ordered = placed.repartition(partitions, "shard").sortWithinPartitions("shard", "id")
-    return ordered.mapInArrow(_shard_writer(dtype, out_dir), WRITTEN_DDL).collect()
+    return ordered.mapInArrow(_shard_writer(dtype, out_dir, spool_dir), WRITTEN_DDL).collect()
 
 
-def _shard_writer(dtype: str, out_dir: str):
-    shards_dir, spool_dir = os.path.join(out_dir, SHARDS), os.path.join(out_dir, SPOOL)
+def _shard_writer(dtype: str, out_dir: str, spool_dir: str):
+    shards_dir = storage.join(out_dir, SHARDS)
 
     def write(batches):
         spools = SpoolReader(spool_dir, dtype)
@@ -358,7 +206,8 @@ def _shard_writer(dtype: str, out_dir: str):
 class SpoolReader:
     """Token ids of documents from the tokenize tasks' spool files, read with pread into one
     buffer per batch: nothing is memory-mapped, so a writer's memory is its batch, however much
-    spool it has read (mapped spool pages would count against the worker until unmapped)."""
+    spool it has read (mapped spool pages would count against the worker until unmapped). Spools
+    on an object store are read with one ranged read per document."""
 
     def __init__(self, spool_dir: str, dtype: str):
         self.spool_dir, self.dtype = spool_dir, np.dtype(dtype)
@@ -371,6 +220,8 @@ class SpoolReader:
         sizes = lengths * self.dtype.itemsize
         tokens = np.empty(int(lengths.sum()), dtype=self.dtype)
         view, at = memoryview(tokens).cast("B"), 0
+        if not storage.is_local(self.spool_dir):
+            return self._gather_ranges(spools, starts, sizes, tokens, view), lengths
         files = {spool: os.open(os.path.join(self.spool_dir, spool), os.O_RDONLY) for spool in set(spools)}
         try:
             for spool, start, size in zip(spools, starts.tolist(), sizes.tolist()):
@@ -382,11 +233,26 @@ class SpoolReader:
                 os.close(fd)
         return tokens, lengths
 
+    def _gather_ranges(self, spools: list[str], starts, sizes, tokens: np.ndarray, view) -> np.ndarray:
+        files = {spool: storage.open_input(storage.join(self.spool_dir, spool)) for spool in set(spools)}
+        at = 0
+        try:
+            for spool, start, size in zip(spools, starts.tolist(), sizes.tolist()):
+                data = files[spool].read_at(size, start)
+                if len(data) != size:
+                    raise RuntimeError(f"spool {spool} ends before byte {start + size}")
+                view[at:at + size] = data
+                at += size
+        finally:
+            for f in files.values():
+                f.close()
+        return tokens
+
 
 def _start(name: str, dtype: str, shards_dir: str, done_dir: str):
     if part_done(done_dir, name) is not None:
         return name, None
-    return name, ShardWriter(os.path.join(shards_dir, name), np.dtype(dtype))
+    return name, ShardWriter(storage.join(shards_dir, name), np.dtype(dtype))
 
 
 def _finish(current, done_dir: str):
@@ -403,71 +269,72 @@ def _finish(current, done_dir: str):
 
 # ---------------------------------------------------------------- the job
 
-def remove_partial_shards(shards_dir: str) -> None:
-    """Half-written shard files (`.tmp`) of a killed task; whole shards are kept or replaced."""
-    if os.path.isdir(shards_dir):
-        for name in os.listdir(shards_dir):
-            if name.endswith(".tmp"):
-                os.remove(os.path.join(shards_dir, name))
-
-
-def load_checked_tokenizer(cfg: PackConfig) -> Tokenizer:
-    """The tokenizer, loaded on the driver first: a bad model fails before any Spark work."""
+def prepare(cfg: PackConfig) -> Tokenizer:
+    """The tokenizer, loaded on the driver first: a missing or corrupt model fails before any work."""
     return load_tokenizer(cfg.tokenizer)
 
 
-def spark_defaults(local: bool) -> dict[str, str]:
-    """The shuffles (per-source running sums, documents to their shard) are small on one machine.
-    No adaptive execution: the write phase sizes its partitions from spark.sql.shuffle.partitions."""
-    from pipelines.spark import job_defaults
-
-    return job_defaults(local, partitions_per_core=4, adaptive=False)
+def identity(cfg: PackConfig, tokenizer: Tokenizer) -> str:
+    """The config as saved and compared: the tokenizer pinned by path, hash and size."""
+    return json.dumps(resolved_config(cfg, tokenizer), indent=2, sort_keys=True)
 
 
-def run(spark, inputs: list[str], output: str, cfg: PackConfig, overwrite: bool = False) -> dict:
+def spool_location(run: Run) -> str:
+    """Where tokenize tasks spool their ids for the shard writers, which read them back from other
+    tasks: inside the output when it is on local disk (a cluster then needs it on a shared mount,
+    as every local path), on this machine's disk when the output is remote but Spark runs here in
+    local mode (no round trip through the store), else in the output's store."""
+    from pipelines.spark import is_local_master
+
+    if storage.is_local(run.out.tmp) or not is_local_master(run.spark.sparkContext.master):
+        return run.subdir(SPOOL)
+    return tempfile.mkdtemp(prefix="ziya-pack-spool-")
+
+
+def work(run: Run) -> dict:
     from pyspark import StorageLevel
 
-
-    phase = Phases("pack")
-    with phase("tokenizer"):
-        tokenizer = load_checked_tokenizer(cfg)
+    cfg, out, phase, tokenizer = run.cfg, run.out, run.phase, run.prepared
     resolved = resolved_config(cfg, tokenizer)
-    out = StageOutput(output, json.dumps(resolved, indent=2, sort_keys=True), overwrite)
-    finished = out.finished_stats("pack")
-    if finished is not None:
-        return finished
-    resumed = out.begin([{"inputs": inputs}])
+    run.begin([{"inputs": run.inputs}])
     for name in (QUARANTINE, SPOOL):  # left by an interrupted run; finished shards are kept
-        shutil.rmtree(out.subdir(name), ignore_errors=True)
+        storage.remove_tree(out.subdir(name))
     remove_partial_shards(out.subdir(SHARDS))
 
     with phase("plan"):
-        units, text_col, source_col = plan_input(inputs, cfg)
+        source = stage_input(run.listing, cfg.input)
+        source_col = source_column(source, cfg)
+    spool_dir = spool_location(run)
     with phase("tokenize + assign"):
-        rows = tokenize(spark, units, text_col, source_col, resolved, cfg, out.tmp)
+        rows = tokenize(run.spark, source.units, source.text_column, source_col, resolved, cfg, spool_dir,
+                        out.subdir(QUARANTINE))
         rows = rows.persist(StorageLevel.MEMORY_AND_DISK)  # small rows; the spools they point at stay put
         per_source, shards = plan_shards(rows, cfg.shard_tokens)
         shards = name_shards(shards)
-        quarantined = quarantined_records(out.subdir(QUARANTINE))
+        quarantined = storage.parquet_rows(storage.parquet_parts(out.subdir(QUARANTINE)))
         if quarantined:
             ensure_schema_file(out.subdir(QUARANTINE), QUARANTINE_SCHEMA)
     with phase(f"write {len(shards)} shards"):
         written = {}
         if shards:
-            partitions = min(len(shards), int(spark.conf.get("spark.sql.shuffle.partitions")))
+            partitions = min(len(shards), int(run.spark.conf.get("spark.sql.shuffle.partitions")))
             written = {r.name: json.loads(r.info)
-                       for r in write_shards(rows, shards, resolved["dtype"], out.tmp, partitions)}
+                       for r in write_shards(rows, shards, resolved["dtype"], out.tmp, spool_dir, partitions)}
     rows.unpersist()
-    shutil.rmtree(out.subdir(SPOOL), ignore_errors=True)
+    storage.remove_tree(spool_dir)
 
     with phase("manifest"):
         manifest = build_manifest(shards, written, per_source, resolved)
-        stats = build_stats(per_source, manifest, quarantined, inputs, resumed, phase.seconds)
-        with open(os.path.join(out.tmp, MANIFEST), "w", encoding="utf-8") as f:
-            json.dump(manifest, f, indent=2, sort_keys=True, ensure_ascii=False)
-    out.commit(stats)
-    print_summary(stats, manifest, out.path)
+        stats = build_stats(per_source, manifest, quarantined, run.resumed)
+        storage.write_json(storage.join(out.tmp, MANIFEST), manifest)
     return stats
+
+
+def remove_partial_shards(shards_dir: str) -> None:
+    """Half-written shard files (`.tmp`) of a killed task; whole shards are kept or replaced."""
+    for path, _ in storage.list_files(shards_dir):
+        if path.endswith(".tmp"):
+            storage.remove(path)
 
 
 def build_manifest(shards: list[dict], written: dict[str, dict], per_source: dict, resolved: dict) -> dict:
@@ -499,7 +366,7 @@ def build_manifest(shards: list[dict], written: dict[str, dict], per_source: dic
     }
 
 
-def build_stats(per_source: dict, manifest: dict, quarantined: int, inputs: list[str], resumed: int, seconds: dict) -> dict:
+def build_stats(per_source: dict, manifest: dict, quarantined: int, resumed: int) -> dict:
     documents = sum(s["documents"] for s in per_source.values())
     empty = sum(s["empty"] for s in per_source.values())
     packed = manifest["totals"]["documents"]
@@ -512,9 +379,7 @@ def build_stats(per_source: dict, manifest: dict, quarantined: int, inputs: list
         "tokens": manifest["totals"]["tokens"],
         "shards": manifest["totals"]["shards"],
         "per_source": {src: {**counts, "packed": manifest["sources"][src]["documents"]} for src, counts in per_source.items()},
-        "inputs": inputs,
         "resumed": bool(resumed),
-        "phase_seconds": seconds,
         "reconciles": documents == packed + empty,
     }
     if not stats["reconciles"]:
@@ -522,19 +387,10 @@ def build_stats(per_source: dict, manifest: dict, quarantined: int, inputs: list
     return stats
 
 
-def print_summary(stats: dict, manifest: dict, path: str) -> None:
+def print_summary(stats: dict, path: str) -> None:
+    manifest = storage.read_json(storage.join(path, MANIFEST))
     print(f"[pack] {stats['input']} input -> {stats['packed']} packed, {stats['dropped'][EMPTY]} empty, "
           f"{stats['quarantined']} quarantined; {stats['tokens']:,} tokens in {stats['shards']} shards "
           f"({manifest['dtype']}); output in {path}", file=sys.stderr)
     for source, s in manifest["sources"].items():
         print(f"[pack]   {source}: {s['documents']} documents, {s['tokens']:,} tokens, {s['shards']} shards", file=sys.stderr)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from ziya.cli import main as cli_main
-
-    return cli_main(["pack", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,14 +2,15 @@
 
     ziya score --input out/dedup --output out/score --models models/kenlm [--quality-model F]
                [--keep high,medium | --max-ppl X | --min-quality Q]
-    spark-submit pipelines/score.py --input ... --output ...   # the same job on a cluster
+    spark-submit ziya/cli.py score --input ... --output ...   # the same job on a cluster
 
 Phases (as in `ziya clean`, documents never pass through the JVM: each Spark task reads its
 part with pyarrow, runs corpus_tools on it, writes its own Parquet part and returns one small row):
   score     one task per input row group (a stage's kept/ or Parquet with id, text and lang):
             ppl, ppl_para (and quality_score) per document, staged without the text; each Python
             worker loads each model once; a finished part is marked done, so a killed run resumes
-  grid      per language, one aggregation over the staged score column: its quantiles on a 0.1%
+  grid      per language, one aggregation over the staged score column (read by Python tasks,
+            as every file is: the storage layer reaches object stores): its quantiles on a 0.1%
             grid (plus the bucket cut points) with percentile_approx at accuracy = documents, so a
             grid value is off by about one rank at most (up to a million documents per language;
             how the sketch merges across partitions decides which neighbour). No window, no single
@@ -25,34 +26,23 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import sys
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from corpus_tools import storage
 from corpus_tools.config import ConfigError
 from corpus_tools.lm.model import available_models, cached_model
 from corpus_tools.lm.score import (ASSIGN_FIELDS, BUCKETS, SCORE_FIELDS, BatchScorer, QuantileGrid, ScoreConfig,
                                    accuracy_for, assign, config_json, grid_fractions, grids_from_json, grids_to_json,
                                    with_columns)
-from corpus_tools.readers import list_input_files
 from corpus_tools.writers import PartWriter, ensure_schema_file
-from pipelines.stage import Phases, StageOutput, each_unit, mark_part_done, part_done, resolve_stage_inputs
+from pipelines.stage import Phases, Run, each_unit, mark_part_done, part_done, plan_row_groups, unit_tasks
+from pipelines.stages import SCORE
+
+run = SCORE.run  # run(spark, inputs, output, cfg, overwrite=False) -> stats
 
 STAGED = "scored_staged"  # documents with their scores, removed before commit
-
-
-def spark_defaults(local: bool) -> dict[str, str]:
-    """The grid's aggregation has one row per language: few shuffle partitions, coalesced."""
-    from pipelines.spark import job_defaults
-
-    return job_defaults(local, partitions_per_core=2)
-
-
-def resolve_input(inputs: list[str]) -> list[str]:
-    """Parquet files of the input; a finished stage's directory stands for its kept/."""
-    return [path for path, _ in list_input_files(resolve_stage_inputs(inputs))]
 
 
 def check_input(files: list[str], cfg: ScoreConfig) -> None:
@@ -63,15 +53,16 @@ def check_input(files: list[str], cfg: ScoreConfig) -> None:
         if not f.endswith(".parquet"):
             raise ConfigError(f"{f}: ziya score reads a stage's Parquet output (run ziya clean first, which adds the "
                               f"{cfg.lang_field!r} column)")
-        names = set(pq.read_schema(f).names)
+        names = set(storage.parquet_schema(f).names)
         missing = [c for c in ("id", cfg.text_field, cfg.lang_field) if c not in names]
         if missing:
             raise ConfigError(f"{f}: missing column(s) {missing}; ziya score needs id, {cfg.text_field!r} and the "
                               f"language column {cfg.lang_field!r} that ziya clean writes")
 
 
-def check_models(cfg: ScoreConfig) -> dict[str, str]:
-    """Load every model once on the driver: a missing or corrupt file fails here, clearly."""
+def prepare(cfg: ScoreConfig) -> dict[str, str]:
+    """Load every model once on the driver: a missing or corrupt file fails here, clearly; the
+    models by language."""
     models = available_models(cfg.models)
     if not models:
         raise ConfigError(f"no models in {cfg.models} (expected <lang>.json files from `ziya kenlm train`)")
@@ -97,10 +88,10 @@ def score_part(cfg_json: str, path: str, row_group: int, out_dir: str, part: str
     scorer = _scorer(cfg_json)
     writer = None
     rows = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=scorer.cfg.batch_rows, row_groups=[row_group]):
+    for batch in storage.parquet_file(path).iter_batches(batch_size=scorer.cfg.batch_rows, row_groups=[row_group]):
         scores = scorer.scores(batch)
         if writer is None:
-            writer = PartWriter(os.path.join(out_dir, STAGED), part, scores.schema)
+            writer = PartWriter(storage.join(out_dir, STAGED), part, scores.schema)
         writer.write(scores)
         rows += batch.num_rows
     if writer is not None:
@@ -116,12 +107,6 @@ def _scorer(cfg_json: str) -> BatchScorer:
     return BatchScorer(ScoreConfig.from_dict(json.loads(cfg_json)))
 
 
-def score_plan(files: list[str]) -> list[dict]:
-    """One unit of work per input row group, named by the staged part it writes."""
-    units = [(f, g) for f in files for g in range(pq.ParquetFile(f).num_row_groups)]
-    return [{"part": f"part-{i:05d}", "path": path, "row_group": g} for i, (path, g) in enumerate(units)]
-
-
 def score_phase(spark, plan: list[dict], cfg_json: str, out_dir: str) -> list[dict]:
     """One Spark task per row group, each writing its staged part; returns each part's stats."""
     return [json.loads(stats) for stats in each_unit(
@@ -129,6 +114,17 @@ def score_phase(spark, plan: list[dict], cfg_json: str, out_dir: str) -> list[di
 
 
 # ---------------------------------------------------------------- grid
+
+def staged_scores(spark, staged_files: list[str], cfg: ScoreConfig):
+    """(lang, score column) of the staged parts, one task per part reading its own file."""
+    columns = [cfg.lang_field, cfg.score_column]
+
+    def read(unit: dict):
+        yield from storage.parquet_file(unit["path"]).iter_batches(batch_size=65536, columns=columns)
+
+    return unit_tasks(spark, [{"path": f} for f in staged_files], read,
+                      f"`{cfg.lang_field}` string, `{cfg.score_column}` double")
+
 
 def grid_phase(scored, cfg: ScoreConfig, documents: int) -> tuple[dict[str, QuantileGrid], dict[str, int]]:
     """Per language, in one aggregation over two columns of the staged Parquet (the text is not
@@ -161,11 +157,11 @@ def assign_part(cfg_json: str, grids_json: str, unit: dict, staged_file: str, ou
     cfg = ScoreConfig.from_dict(json.loads(cfg_json))
     grids = grids_from_json(grids_json)
     models = available_models(cfg.models)
-    scores = pq.read_table(staged_file)  # small: four columns of one row group
-    source = pq.ParquetFile(unit["path"])
+    scores = storage.parquet_file(staged_file).read()  # small: four columns of one row group
+    source = storage.parquet_file(unit["path"])
     schema = output_schema(source.schema_arrow, "rejected")
-    kept = PartWriter(os.path.join(out_dir, "kept"), unit["part"], output_schema(source.schema_arrow, "kept"))
-    rejected = PartWriter(os.path.join(out_dir, "rejected"), unit["part"], schema)
+    kept = PartWriter(storage.join(out_dir, "kept"), unit["part"], output_schema(source.schema_arrow, "kept"))
+    rejected = PartWriter(storage.join(out_dir, "rejected"), unit["part"], schema)
     counters: dict[str, int] = {}
     offset = 0
     for batch in source.iter_batches(batch_size=4096, row_groups=[unit["row_group"]]):
@@ -208,11 +204,12 @@ def count_batch(out, cfg: ScoreConfig, models: dict, counters: dict[str, int]) -
 def assign_phase(spark, plan: list[dict], grids: dict[str, QuantileGrid], cfg_json: str, out_dir: str) -> dict:
     """One Spark task per scored row group; the counters of all parts added up."""
     grids_json = grids_to_json(grids)
-    staged = os.path.join(out_dir, STAGED)
-    units = [u for u in plan if os.path.exists(os.path.join(staged, f"{u['part']}.parquet"))]
+    staged = storage.join(out_dir, STAGED)
+    written = set(storage.parquet_parts(staged))
+    units = [u for u in plan if storage.join(staged, f"{u['part']}.parquet") in written]
 
     def work(unit: dict) -> str:
-        return json.dumps(assign_part(cfg_json, grids_json, unit, os.path.join(staged, f"{unit['part']}.parquet"), out_dir))
+        return json.dumps(assign_part(cfg_json, grids_json, unit, storage.join(staged, f"{unit['part']}.parquet"), out_dir))
 
     totals: dict[str, int] = {}
     for counters in each_unit(spark, units, work):
@@ -223,39 +220,29 @@ def assign_phase(spark, plan: list[dict], grids: dict[str, QuantileGrid], cfg_js
 
 # ---------------------------------------------------------------- the job
 
-def run(spark, inputs: list[str], output: str, cfg: ScoreConfig, overwrite: bool = False) -> dict:
-    files = resolve_input(inputs)
-    check_input(files, cfg)
-    models = check_models(cfg)
-    cfg_json = config_json(cfg)
-    out = StageOutput(output, cfg_json, overwrite)
-    finished = out.finished_stats("score")
-    if finished is not None:
-        return finished
-    phase = Phases("score")
-    plan = score_plan(files)
-    resumed = out.begin(plan)
-    if resumed:
-        print(f"[score] resuming: {resumed} parts were scored by an earlier run", file=sys.stderr)
+def work(run: Run) -> dict:
+    cfg, out, phase, models = run.cfg, run.out, run.phase, run.prepared
+    files = [f.path for f in run.listing]
+    check_input(files, cfg)  # before the session starts
+    cfg_json = out.config_json
+    plan = plan_row_groups(files)
+    run.begin(plan)
     staged = out.subdir(STAGED)
 
     with phase(f"score {len(plan)} row groups"):
-        parts = score_phase(spark, plan, cfg_json, out.tmp)
-    staged_files = sorted(os.path.join(staged, f) for f in os.listdir(staged) if f.endswith(".parquet")) \
-        if os.path.isdir(staged) else []
+        parts = score_phase(run.spark, plan, cfg_json, out.tmp)
+    staged_files = storage.parquet_parts(staged)
     with phase("grid"):
-        grids, scored_counts = (grid_phase(spark.read.parquet(*staged_files), cfg, sum(p["rows"] for p in parts))
+        grids, scored_counts = (grid_phase(staged_scores(run.spark, staged_files, cfg), cfg, sum(p["rows"] for p in parts))
                                 if staged_files else ({}, {}))
     with phase("assign"):
         for name in ("kept", "rejected"):
-            shutil.rmtree(out.subdir(name), ignore_errors=True)
-        counters = assign_phase(spark, plan, grids, cfg_json, out.tmp)
+            storage.remove_tree(out.subdir(name))
+        counters = assign_phase(run.spark, plan, grids, cfg_json, out.tmp)
         for name in ("kept", "rejected"):
-            ensure_schema_file(out.subdir(name), output_schema(pq.read_schema(files[0]), name))
-    stats = build_stats(counters, files, out, cfg, grids, scored_counts, models, phase)
-    shutil.rmtree(staged, ignore_errors=True)
-    out.commit(stats)
-    print_summary(stats, out.path)
+            ensure_schema_file(out.subdir(name), output_schema(storage.parquet_schema(files[0]), name))
+    stats = build_stats(counters, files, cfg, grids, scored_counts, models)
+    storage.remove_tree(staged)
     return stats
 
 
@@ -266,13 +253,9 @@ def output_schema(source: pa.Schema, name: str) -> pa.Schema:
     return pa.schema([f for f in source if f.name not in replaced] + added)
 
 
-def input_rows(files: list[str]) -> int:
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-
-
-def build_stats(counters: dict, files: list[str], out: StageOutput, cfg: ScoreConfig, grids: dict,
-                scored_counts: dict, models: dict, phase: Phases) -> dict:
-    n_input = input_rows(files)
+def build_stats(counters: dict, files: list[str], cfg: ScoreConfig, grids: dict, scored_counts: dict,
+                models: dict) -> dict:
+    n_input = storage.parquet_rows(files)
     kept, rejected = counters.get("kept", 0), counters.get("rejected", 0)
     stats = {
         "input": n_input, "kept": kept, "rejected": rejected, "quarantined": 0,
@@ -283,7 +266,6 @@ def build_stats(counters: dict, files: list[str], out: StageOutput, cfg: ScoreCo
                                  if round(f * 100, 6) % 10 == 0 or f in (cfg.high_share, cfg.medium_share)}
                           for lang, g in grids.items()},
         "score_column": cfg.score_column,
-        "phase_seconds": phase.seconds,
         "reconciles": n_input == kept + rejected,
     }
     if not stats["reconciles"]:
@@ -309,13 +291,3 @@ def print_summary(s: dict, path: str) -> None:
     drops = sorted(((v, k[5:]) for k, v in c.items() if k.startswith("drop/")), reverse=True)
     if drops:
         print("[score]   drop reasons: " + ", ".join(f"{k} {v}" for v, k in drops), file=sys.stderr)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from ziya.cli import main as cli_main
-
-    return cli_main(["score", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,11 +9,12 @@ import os
 import shutil
 import sys
 
-# Settings that make a local session start faster and stay quiet; a cluster's own
-# spark-defaults or `--conf` flags override them.
+# Settings for local mode only (one machine: loopback driver, the installed pyspark on its
+# workers' path); a cluster's own spark-defaults or `--conf` flags override them, and a cluster
+# master gets none of them: its executors must reach the driver by the host's address and need
+# not have this project installed where the daemon module would be imported.
 LOCAL_DEFAULTS = {
     "spark.ui.enabled": "false",
-    "spark.sql.adaptive.enabled": "false",  # keep partitions = splits, so progress bars mean something
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.execution.arrow.maxRecordsPerBatch": "1024",
@@ -27,16 +28,6 @@ LOCAL_DEFAULTS = {
     # pyspark.zip from source: ~0.7 CPU-s less per worker per job (pipelines/spark_daemon.py).
     "spark.python.daemon.module": "pipelines.spark_daemon",
 }
-
-
-def job_defaults(local: bool, partitions_per_core: int, adaptive: bool = True) -> dict[str, str]:
-    """Settings for a job whose shuffles carry small columns: adaptive execution to coalesce small
-    shuffle partitions (when `adaptive`), and on one machine a few partitions per core instead of
-    Spark's cluster-sized 200 (each one a task per stage). A cluster keeps its own partitions."""
-    defaults = {"spark.sql.adaptive.enabled": "true"} if adaptive else {}
-    if local:
-        defaults["spark.sql.shuffle.partitions"] = str(partitions_per_core * (os.cpu_count() or 1))
-    return defaults
 
 
 LOG4J_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log4j2.properties")
@@ -64,8 +55,14 @@ def under_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
+def is_local_master(master: str | None) -> bool:
+    return master is None or master.startswith("local")
+
+
 def get_session(app: str, master: str | None = None, conf: dict[str, str] | None = None):
-    """A SparkSession: local[*] unless a master is given or spark-submit launched us."""
+    """A SparkSession: local[*] unless a master is given or spark-submit launched us. Local-mode
+    defaults apply only to a local master; per-stage shuffle settings are applied by
+    `pipelines.stage.Stage.configure` when a stage runs."""
     ensure_java()
     # Workers must run this interpreter (the project's venv), not whatever is first on PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -76,6 +73,7 @@ def get_session(app: str, master: str | None = None, conf: dict[str, str] | None
     builder = SparkSession.builder.appName(app)
     if master or not under_spark_submit():
         builder = builder.master(master or "local[*]")
+    if is_local_master(master) and not under_spark_submit():
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         settings = {**LOCAL_DEFAULTS, **settings}
         java_opts = settings.get("spark.driver.extraJavaOptions", "")

@@ -16,6 +16,7 @@ from corpus_tools.mix import build_blends
 from corpus_tools.shards import PackConfig, ShardReader, verify_pack
 from corpus_tools.tokenizer import load_tokenizer
 from pipelines import pack
+from pipelines.shard_plan import plan_shards
 from pipelines.stage import OutputExists
 from tests.conftest import REPO, SAMPLE_PACK_SHARD_TOKENS
 from ziya.cli import main as cli_main
@@ -255,7 +256,7 @@ def test_shard_plan_is_a_prefix_sum_over_range_partitions(spark, partitions):
     before = spark.conf.get("spark.sql.shuffle.partitions")
     spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
     try:
-        per_source, shards = pack.plan_shards(df, shard_tokens=5000)
+        per_source, shards = plan_shards(df, shard_tokens=5000)
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", before)
     assert shards == sequential_shards(rows, 5000)
@@ -270,6 +271,6 @@ def test_a_repeated_id_is_found_wherever_it_falls(spark):
     spark.conf.set("spark.sql.shuffle.partitions", "5")
     try:
         with pytest.raises(ValueError, match=r"sources with repeated ids: \['s'\]"):
-            pack.plan_shards(spark.createDataFrame(rows, "source string, id string, n_tokens long"), 100)
+            plan_shards(spark.createDataFrame(rows, "source string, id string, n_tokens long"), 100)
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", before)

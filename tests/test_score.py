@@ -116,7 +116,8 @@ def test_rerun_with_same_config_is_a_no_op(spark, scored):
 def test_input_without_language_column_is_a_clear_error(models_dir, tmp_path):
     pq.write_table(pa.Table.from_pylist([{"id": "a", "text": "x"}]), tmp_path / "part-0.parquet")
     with pytest.raises(ConfigError, match="language column 'lang'"):
-        score.check_input(score.resolve_input([str(tmp_path)]), ScoreConfig(models=models_dir))
+        score.run(lambda: pytest.fail("the session started before the input was checked"), [str(tmp_path)],
+                  str(tmp_path / "out"), ScoreConfig(models=models_dir))
 
 
 def test_corrupt_model_is_a_clear_error_before_any_work(models_dir, tmp_path):
@@ -129,7 +130,7 @@ def test_corrupt_model_is_a_clear_error_before_any_work(models_dir, tmp_path):
     (tmp_path / "en.arpa").write_text("not an arpa file\n")
     score.cached_model.cache_clear()
     with pytest.raises(ModelError, match="cannot load language model"):
-        score.check_models(ScoreConfig(models=str(tmp_path)))
+        score.prepare(ScoreConfig(models=str(tmp_path)))
 
 
 def test_config_validates_thresholds():
@@ -178,13 +179,14 @@ def test_an_interrupted_run_resumes_keeping_its_finished_parts(spark, models_dir
     """A part marked done by an earlier attempt is not scored again: its staged scores (made
     recognizable here: ppl 1.0) are the ones that reach the output."""
     from corpus_tools.lm.score import config_json
-    from pipelines.stage import StageOutput
+    from corpus_tools.readers import input_files
+    from pipelines.stage import StageOutput, plan_row_groups
 
     rows = corpus_rows()
     inp = write_input(tmp_path / "in", rows, files=2)
     cfg = ScoreConfig(models=models_dir)
     cfg_json = config_json(cfg)
-    plan = score.score_plan(score.resolve_input([inp]))
+    plan = plan_row_groups([f.path for f in input_files([inp])])
     assert len(plan) == 2
     out = StageOutput(str(tmp_path / "out"), cfg_json)
     out.begin(plan)
@@ -196,7 +198,7 @@ def test_an_interrupted_run_resumes_keeping_its_finished_parts(spark, models_dir
     pq.write_table(table.set_column(table.schema.get_field_index("ppl"), "ppl", ppl), staged)
 
     stats = score.run(spark, [inp], str(tmp_path / "out"), cfg)
-    assert "resuming: 1 parts" in capsys.readouterr().err
+    assert "resuming: 1 of 2 parts" in capsys.readouterr().err
     docs = read_all(str(tmp_path / "out" / "kept"))
     resumed_ids = set(pq.read_table(first["path"]).column("id").to_pylist())
     for doc_id, doc in docs.items():

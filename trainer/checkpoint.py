@@ -23,18 +23,11 @@ from typing import Optional
 
 import torch
 
+from corpus_tools.storage import write_atomically
+
 
 def step_name(step: int) -> str:
     return f"step-{step:07d}"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def save_checkpoint(root: str, step: int, state: dict, model, opt, master) -> Path:
@@ -54,13 +47,13 @@ def save_checkpoint(root: str, step: int, state: dict, model, opt, master) -> Pa
     # a fresh model dict: saving rewrites the one it is given (its tensors are no longer the parameters)
     dist_checkpointing.save(optimizer_sharded_state_dict(model.sharded_state_dict(), opt, master), str(tmp / "optimizer"))
     if rank == 0:
-        write_atomically(tmp / "state.json", json.dumps({"step": step, **state}, indent=2))
+        write_atomically(str(tmp / "state.json"), json.dumps({"step": step, **state}, indent=2))
     torch.distributed.barrier()  # every rank's files are in place
     if rank == 0:
         if final.exists():  # the same step saved before (e.g. a rerun): replace it
             shutil.rmtree(final)
         os.rename(tmp, final)
-        write_atomically(root_path / "latest", final.name + "\n")
+        write_atomically(str(root_path / "latest"), final.name + "\n")
     torch.distributed.barrier()
     return final
 

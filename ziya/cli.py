@@ -22,78 +22,38 @@ def _parse_conf(pairs: list[str]) -> dict[str, str]:
     return conf
 
 
-def _session(app: str, args: argparse.Namespace, job_defaults=None):
-    """The job's SparkSession: its defaults (`job_defaults(local)`) under the user's --conf."""
-    from pipelines.spark import get_session, under_spark_submit
+def _session(app: str, args: argparse.Namespace):
+    """The job's SparkSession, with the user's --conf settings."""
+    from pipelines.spark import get_session
+
+    return get_session(app, args.master, _parse_conf(args.conf))
 
 
-    local = args.master is None and not under_spark_submit()
-    defaults = job_defaults(local) if job_defaults else {}
-    return get_session(app, args.master, {**defaults, **_parse_conf(args.conf)})
-
-
-def cmd_clean(args: argparse.Namespace) -> int:
-    from corpus_tools.clean import CleanConfig
+def cmd_stage(args: argparse.Namespace) -> int:
+    """Every stage's subcommand: its config file, the flags laid over it, then `Stage.run`."""
     from corpus_tools.config import read_file
-    from corpus_tools.readers import list_input_files
-    from pipelines import clean
 
+    stage = args.stage
     data = read_file(args.config)
-    if args.text_field:
-        data.setdefault("input", {})["text_field"] = args.text_field
-    if args.id_field:
-        data.setdefault("input", {})["id_field"] = args.id_field
-    if args.langs:
-        data.setdefault("langid", {})["allowed"] = args.langs.split(",")
-    cfg = CleanConfig.from_dict(data)
-    list_input_files(args.input)  # fail on a wrong path before paying for a Spark session
-    spark = _session("ziya-clean", args)
-    clean.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
+    for option in stage.options:
+        option.apply(data, getattr(args, option.dest))
+    cfg = stage.load_config(data)
+    stage.run(lambda: _session(f"ziya-{stage.name}", args), args.input, args.output, cfg, overwrite=args.overwrite)
     return 0
 
 
-def cmd_dedup(args: argparse.Namespace) -> int:
-    from corpus_tools.dedup import DedupConfig
-    from corpus_tools.config import read_file
-    from corpus_tools.readers import list_input_files
-    from pipelines import dedup
-
-    data = read_file(args.config)
-    for key in ("threshold", "num_perm", "ngram", "bands", "rows", "quality_column"):
-        if getattr(args, key) is not None:
-            data[key] = getattr(args, key)
-    if args.no_verify:
-        data["verify"] = False
-    if args.text_field:
-        data.setdefault("input", {})["text_field"] = args.text_field
-    cfg = DedupConfig.from_dict(data).resolved()
-    list_input_files(dedup.resolve_stage_inputs(args.input))  # fail on a wrong path before starting Spark
-    spark = _session("ziya-dedup", args, dedup.spark_defaults)
-    dedup.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
-    return 0
-
-
-def cmd_pack(args: argparse.Namespace) -> int:
-    from corpus_tools.config import read_file
-    from corpus_tools.readers import list_input_files
-    from corpus_tools.shards import PackConfig
-    from pipelines import pack
-    from pipelines.dedup import resolve_stage_inputs
-
-    data = read_file(args.config)
-    if args.tokenizer:
-        data["tokenizer"] = args.tokenizer
-    if args.shard_tokens is not None:
-        data["shard_tokens"] = args.shard_tokens
-    for key in ("text_field", "source_field"):
-        if getattr(args, key):
-            data.setdefault("input", {})[key] = getattr(args, key)
-    cfg = PackConfig.from_dict(data)
-    pack.load_checked_tokenizer(cfg)  # a missing or corrupt model fails before Spark starts
-    list_input_files(resolve_stage_inputs(args.input))
-    spark = _session("ziya-pack", args, pack.spark_defaults)
-    pack.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
-    return 0
+def _stage_parser(sub, stage) -> None:
+    p = sub.add_parser(stage.name, help=stage.help)
+    p.add_argument("--input", nargs="+", required=True, help=stage.input_help)
+    p.add_argument("--output", required=True, help=stage.output_help + "; a local path or URL (s3://, gs://, hdfs://)")
+    p.add_argument("--config", help=f"TOML or JSON config (the fields of {stage.config.replace(':', '.')})")
+    for option in stage.options:
+        if option.type is None:
+            p.add_argument(option.flag, action="store_true", help=option.help)
+        else:
+            p.add_argument(option.flag, type=option.type, help=option.help)
+    _spark_args(p)
+    p.set_defaults(func=cmd_stage, stage=stage)
 
 
 def cmd_shards_verify(args: argparse.Namespace) -> int:
@@ -107,16 +67,12 @@ def cmd_shards_verify(args: argparse.Namespace) -> int:
 
 def cmd_mix(args: argparse.Namespace) -> int:
     import json
-    import os
 
+    from corpus_tools import storage
     from corpus_tools.mix import build_blends, format_table
 
     blends = build_blends(args.recipe, args.pack)
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    tmp = f"{args.output}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(blends, f, indent=2)
-    os.replace(tmp, args.output)
+    storage.write_atomically(storage.resolve(args.output), json.dumps(blends, indent=2))
     print(format_table(blends))
     print(f"blends of {len(blends['stages'])} stage(s) written to {args.output}")
     return 0
@@ -205,30 +161,6 @@ def cmd_kenlm_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_score(args: argparse.Namespace) -> int:
-    from corpus_tools.config import read_file
-    from corpus_tools.lm.model import ModelError
-    from corpus_tools.lm.score import ScoreConfig
-    from pipelines import score
-
-    data = read_file(args.config)
-    for key in ("models", "quality_model", "max_ppl", "min_quality", "high_share", "medium_share", "text_field"):
-        if getattr(args, key) is not None:
-            data[key] = getattr(args, key)
-    if args.keep:
-        data["keep"] = args.keep.split(",")
-    try:
-        cfg = ScoreConfig.from_dict(data)
-        score.check_input(score.resolve_input(args.input), cfg)  # fail on bad input before starting Spark
-        score.check_models(cfg)
-        spark = _session("ziya-score", args, score.spark_defaults)
-        score.run(spark, args.input, args.output, cfg, overwrite=args.overwrite)
-    except ModelError as exc:
-        print(f"ziya score: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
 def cmd_quality_train(args: argparse.Namespace) -> int:
     from corpus_tools.lm.model import ModelError
     from corpus_tools.quality import train
@@ -245,44 +177,10 @@ def cmd_quality_train(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ziya", description="Clean, deduplicate, score and pack text corpora (Ziya2 recipe).")
     sub = parser.add_subparsers(dest="command", required=True)
+    from pipelines.stages import STAGES  # declarations only: no stage code is imported
 
-    p = sub.add_parser("clean", help="preprocess, identify language and apply rule filters (Spark job)")
-    p.add_argument("--input", nargs="+", required=True, help="JSONL(.gz/.zst) or Parquet files or directories")
-    p.add_argument("--output", required=True, help="output directory (kept/, rejected/, quarantine/, stats.json)")
-    p.add_argument("--config", help="TOML or JSON config (see docs/clean-config.md)")
-    p.add_argument("--text-field", help="input field holding the text (default: text)")
-    p.add_argument("--id-field", help="input field holding the id (default: id; derived when absent)")
-    p.add_argument("--langs", help="comma-separated languages to keep, e.g. zh,en (default: all)")
-    _spark_args(p)
-    p.set_defaults(func=cmd_clean)
-
-    p = sub.add_parser("dedup", help="URL, exact and MinHash LSH near dedup (Spark job)")
-    p.add_argument("--input", nargs="+", required=True,
-                   help="a stage's output or its kept/ (Parquet), or JSONL(.gz/.zst)/Parquet files or directories")
-    p.add_argument("--output", required=True, help="output directory (kept/, duplicates/, stats.json)")
-    p.add_argument("--config", help="TOML or JSON config (fields of corpus_tools.dedup.DedupConfig)")
-    p.add_argument("--threshold", type=float, help="estimated Jaccard similarity of near duplicates (default 0.7)")
-    p.add_argument("--num-perm", type=int, help="MinHash permutations (default 128)")
-    p.add_argument("--ngram", type=int, help="shingle size in words, or characters for CJK (default 3)")
-    p.add_argument("--bands", type=int, help="LSH bands (with --rows; default: optimal for the threshold)")
-    p.add_argument("--rows", type=int, help="LSH rows per band (with --bands)")
-    p.add_argument("--no-verify", action="store_true", help="keep LSH candidates without checking their estimated Jaccard")
-    p.add_argument("--quality-column", help="keep the best of each group by this column (default: quality_score or ppl if present)")
-    p.add_argument("--text-field", help="input field holding the text (default: text)")
-    _spark_args(p)
-    p.set_defaults(func=cmd_dedup)
-
-    p = sub.add_parser("pack", help="tokenize and pack into Megatron .bin/.idx shards + manifest.json (Spark job)")
-    p.add_argument("--input", nargs="+", required=True,
-                   help="a stage's output or its kept/ (Parquet), or JSONL(.gz/.zst)/Parquet files or directories")
-    p.add_argument("--output", required=True, help="output directory (shards/, manifest.json, stats.json)")
-    p.add_argument("--tokenizer", help="SentencePiece model (default: mistral-common's LLaMA-layout tokenizer.model.v1)")
-    p.add_argument("--shard-tokens", type=int, help="tokens per shard; a document is never split (default 100,000,000)")
-    p.add_argument("--text-field", help="input field holding the text (default: text)")
-    p.add_argument("--source-field", help="input field naming the source; one source per shard (default: source)")
-    p.add_argument("--config", help="TOML or JSON config (fields of corpus_tools.shards.PackConfig)")
-    _spark_args(p)
-    p.set_defaults(func=cmd_pack)
+    for stage in STAGES.values():
+        _stage_parser(sub, stage)
 
     p = sub.add_parser("shards", help="check packed shards")
     shards_sub = p.add_subparsers(dest="shards_command", required=True)
@@ -361,21 +259,6 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--text-field", default="text", help="text field of JSONL/Parquet input (default: text)")
     k.set_defaults(func=cmd_kenlm_train)
 
-    p = sub.add_parser("score", help="KenLM perplexity, per-language percentiles, quality buckets, thresholds (Spark job)")
-    p.add_argument("--input", nargs="+", required=True, help="a stage's output (its kept/ is read) or Parquet with id, text, lang")
-    p.add_argument("--output", required=True, help="output directory (kept/, rejected/, stats.json, config.json)")
-    p.add_argument("--models", help="directory of reference models from `ziya kenlm train` (default models/kenlm)")
-    p.add_argument("--quality-model", help="fastText classifier from `ziya quality train`: adds quality_score")
-    p.add_argument("--config", help="TOML or JSON config (fields of corpus_tools.lm.score.ScoreConfig)")
-    p.add_argument("--keep", help="keep only these buckets, e.g. high,medium (others go to rejected/)")
-    p.add_argument("--max-ppl", type=float, help="reject documents above this perplexity")
-    p.add_argument("--min-quality", type=float, help="reject documents whose quality_score is below this")
-    p.add_argument("--high-share", type=float, help="best share of each language labelled high (default 0.3)")
-    p.add_argument("--medium-share", type=float, help="cumulative share labelled high or medium (default 0.6)")
-    p.add_argument("--text-field", help="column holding the text (default: text)")
-    _spark_args(p)
-    p.set_defaults(func=cmd_score)
-
     p = sub.add_parser("quality", help="reference-vs-web quality classifier (fastText)")
     quality_sub = p.add_subparsers(dest="quality_command", required=True)
     q = quality_sub.add_parser("train", help="train on reference text (positive) vs web-like text (negative)")
@@ -392,15 +275,16 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except Exception as exc:  # a clear one-line error for expected failures
         from corpus_tools.config import ConfigError
-        from corpus_tools.readers import InputError
-        from pipelines.spark import JavaMissing
-        from pipelines.stage import OutputExists
+        from corpus_tools.lm.model import ModelError
         from corpus_tools.mix import MixError
         from corpus_tools.shards import ShardError
+        from corpus_tools.storage import StorageError
         from corpus_tools.tokenizer import TokenizerError
+        from pipelines.spark import JavaMissing
+        from pipelines.stage import OutputExists, OutputLocked
 
-        if isinstance(exc, (ConfigError, InputError, JavaMissing, OutputExists, FileNotFoundError,
-                            TokenizerError, ShardError, MixError)):
+        if isinstance(exc, (ConfigError, StorageError, JavaMissing, OutputExists, OutputLocked, FileNotFoundError,
+                            TokenizerError, ShardError, MixError, ModelError)):
             print(f"ziya {args.command}: error: {exc}", file=sys.stderr)
             return 2
         raise

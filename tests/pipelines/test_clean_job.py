@@ -10,6 +10,7 @@ import pytest
 import zstandard
 
 from corpus_tools.clean import CleanConfig
+from corpus_tools.config import dumps
 from corpus_tools.readers import plan_splits, read_split
 from pipelines import clean
 from pipelines.stage import OutputExists
@@ -40,7 +41,7 @@ def test_sample_run_writes_the_contract_layout(sample_run):
     assert kept and rejected
     assert {"id", "text", "source", "url", "meta", "lang", "lang_score", "signals"} <= set(kept[0])
     assert all(r["drop_reason"] for r in rejected)
-    assert json.load(open(os.path.join(out, "config.json"))) == json.loads(clean.config_json(CleanConfig()))
+    assert json.load(open(os.path.join(out, "config.json"))) == json.loads(dumps(CleanConfig()))
 
 
 def test_sample_run_accounts_for_every_input_record(sample_run):
@@ -145,13 +146,14 @@ def test_an_interrupted_run_resumes_and_matches_a_whole_run(spark, sample_run, t
 
     cfg = CleanConfig()
     target = str(tmp_path / "resumed")
+    from corpus_tools.readers import input_files
     from pipelines.stage import plan_parts
 
-    plan = plan_parts([SAMPLE], cfg.input.split_bytes)
-    out = StageOutput(target, clean.config_json(cfg))
+    plan = plan_parts(input_files([SAMPLE]), cfg.input.split_bytes)
+    out = StageOutput(target, dumps(cfg))
     out.begin(plan)
     first = dict(plan[0])
-    clean.clean_part(clean.config_json(cfg), Split(**{k: v for k, v in first.items() if k != "part"}), out.tmp, first["part"])
+    clean.clean_part(dumps(cfg), Split(**{k: v for k, v in first.items() if k != "part"}), out.tmp, first["part"])
     stats = clean.run(spark, [SAMPLE], target, cfg)
     assert stats["resumed_splits"] == 1
     assert "resuming: 1 of" in capfd.readouterr().err
