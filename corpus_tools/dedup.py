@@ -73,11 +73,6 @@ class DedupConfig:
     # smallest id. "auto": the first of KNOWN_QUALITY_COLUMNS present in the input; None: smallest id.
     quality_column: str | None = "auto"
     quality_higher_is_better: bool | None = None  # None: known columns' direction, else True
-    # Connected components: checkpoint the edge DataFrame every this many rounds. A round reads
-    # its input edges about a dozen times over (unions, self-joins), so an uncut plan, and the
-    # task binaries Spark ships, grow ~12x per round: cut every round unless rounds are trivial.
-    checkpoint_every: int = 1
-    max_cc_rounds: int = 64  # large-star/small-star needs O(log n) rounds; more means a bug
 
     def __post_init__(self):
         if not 0.0 < self.threshold <= 1.0:
@@ -90,8 +85,6 @@ class DedupConfig:
             raise ConfigError("give both bands and rows, or neither")
         if self.bands is not None and (self.bands < 1 or self.rows < 1 or self.bands * self.rows > self.num_perm):
             raise ConfigError(f"bands x rows must be positive and <= num_perm ({self.num_perm}), got {self.bands} x {self.rows}")
-        if self.checkpoint_every < 1 or self.max_cc_rounds < 1:
-            raise ConfigError("checkpoint_every and max_cc_rounds must be >= 1")
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "DedupConfig":

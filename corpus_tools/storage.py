@@ -81,7 +81,11 @@ def filesystem(path: str) -> tuple[pafs.FileSystem, str]:
         return _local(), path
     scheme, rest = path.split("://", 1)
     if scheme == "s3":
-        return _s3(*_s3_settings()), rest
+        settings = _s3_settings()
+        if not (settings[2] and settings[3]) and not _other_aws_credentials():
+            raise StorageError(f"{path}: no credentials for the object store; set AWS_ACCESS_KEY_ID and "
+                               "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or run where an instance role applies)")
+        return _s3(*settings), rest
     if scheme == "gs":
         return _gcs(), rest
     host, _, key = rest.partition("/")
@@ -97,6 +101,18 @@ def _s3_settings() -> tuple:
     env = os.environ.get
     return (env("AWS_ENDPOINT_URL_S3") or env("AWS_ENDPOINT_URL"), env("AWS_REGION") or env("AWS_DEFAULT_REGION"),
             env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"))
+
+
+def _other_aws_credentials() -> bool:
+    """Whether the AWS default chain could find credentials without keys in the environment: a
+    profile, a web identity or container role, or (unless disabled) the instance metadata service."""
+    env = os.environ.get
+    if any(env(k) for k in ("AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                            "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_SHARED_CREDENTIALS_FILE")):
+        return True
+    if os.path.exists(os.path.expanduser("~/.aws/credentials")):
+        return True
+    return (env("AWS_EC2_METADATA_DISABLED") or "").lower() != "true"
 
 
 @functools.lru_cache(maxsize=4)  # keyed by the settings: a changed environment gets a new client
@@ -140,7 +156,8 @@ def explain(path: str, exc: Exception) -> StorageError:
     text = str(exc)
     if "NETWORK_CONNECTION" in text or "curlCode" in text:
         endpoint = _s3_settings()[0] or "the default AWS endpoint"
-        return StorageError(f"{path}: cannot reach the object store at {endpoint}; check AWS_ENDPOINT_URL "
+        bucket = "/".join(path.split("/")[:3])
+        return StorageError(f"{bucket}: cannot reach the object store at {endpoint}; check AWS_ENDPOINT_URL "
                             "and that the server is up")
     if "NO_SUCH_BUCKET" in text or "NoSuchBucket" in text:
         return StorageError(f"{path}: the bucket does not exist; create it first (e.g. `aws s3 mb s3://BUCKET`)")

@@ -197,7 +197,7 @@ def verify_edges(edges, signed, num_perm: int, threshold: float):
     return pairs.select("u", "v", "su", "sv").mapInArrow(similar, "u string, v string")
 
 
-def near_duplicates(signed, cfg: DedupConfig, higher_is_better: bool, phase: Phases, stats: dict):
+def near_duplicates(signed, cfg: DedupConfig, engine, higher_is_better: bool, phase: Phases, stats: dict):
     """(id, cluster_id) of near duplicates among `signed` (documents with a signature)."""
     from pyspark.sql import functions as F
 
@@ -212,7 +212,7 @@ def near_duplicates(signed, cfg: DedupConfig, higher_is_better: bool, phase: Pha
         edges.unpersist()
         edges = verified
     with phase("near: connected components"):
-        components, rounds = connected_components(edges, cfg.checkpoint_every, cfg.max_cc_rounds)
+        components, rounds = connected_components(edges, engine.checkpoint_every, engine.max_rounds)
         edges.unpersist()
         stats["cc_rounds"] = rounds
     with phase("near: representatives"):
@@ -260,7 +260,7 @@ def work(run: Run) -> dict:
         signed = materialize(rest.where(F.col("signature").isNotNull()).select("id", "quality", "signature", "bands"),
                              cut=False, count=False)  # computed by near_duplicates' first count
         near_stats.update(signed=None, bands=cfg.bands, rows=cfg.rows)
-        found["near"] = near_duplicates(signed, cfg, higher, phase, near_stats)
+        found["near"] = near_duplicates(signed, cfg, run.engine, higher, phase, near_stats)
 
     with phase("write"):
         duplicates = materialize(resolve_clusters(found), cut=False, count=False)  # computed by its write

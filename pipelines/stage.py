@@ -93,29 +93,39 @@ class Stage:
     options: tuple[Option, ...] = ()
     prepare: str | None = None
     identity: str | None = None
+    engine: str | None = None  # "module:Class" of Spark-only settings: the config file's [spark] table
     partitions_per_core: int = 2  # shuffle partitions per core of the session (local or cluster)
     adaptive: bool = True  # adaptive execution (coalesces small shuffle partitions)
 
-    def load_config(self, data: dict):
-        return _named(self.config).from_dict(data)
+    def load_config(self, data: dict) -> tuple:
+        """(the stage's config, its Spark-only settings or None) from a config file's table; the
+        `[spark]` table holds settings that change how, never what, the stage computes."""
+        data = dict(data)
+        engine = data.pop("spark", None) if self.engine else None
+        return _named(self.config).from_dict(data), (_named(self.engine).from_dict(engine) if self.engine else None)
 
-    def run(self, spark, inputs: list[str], output: str, cfg, overwrite: bool = False) -> dict:
+    def run(self, spark, inputs: list[str], output: str, cfg, overwrite: bool = False, engine=None) -> dict:
         """Run the stage: `spark` is a SparkSession or a function that makes one, called only when
-        the work first needs it (after every pre-check)."""
+        the work first needs it (after every pre-check); `engine` its Spark-only settings
+        (default: the defaults of the `engine` class)."""
         from corpus_tools.config import dumps
         from corpus_tools.readers import input_files
 
         inputs = [storage.resolve(p) for p in inputs]
         out = StageOutput(storage.resolve(output), "", overwrite)
+        storage.check_writable(out.path)  # an unreachable store, a missing bucket or credentials: said now
         prepared = _named(self.prepare)(cfg) if self.prepare else None
         out.config_json = _named(self.identity)(cfg, prepared) if self.identity else dumps(cfg)
         finished = out.finished_stats(self.name)
         if finished is not None:
             return finished
-        listing = input_files(storage.stage_inputs(inputs))  # a wrong path fails here, before Spark
-        storage.check_writable(out.path)
+        for path in inputs:
+            storage.check_readable(path)
+        listing = input_files(storage.stage_inputs(inputs))  # no input files: said here, before Spark
         with out.lock(self.name):
-            run = Run(self, spark, inputs, listing, cfg, out, Phases(self.name), prepared)
+            if engine is None and self.engine:
+                engine = _named(self.engine)()
+            run = Run(self, spark, inputs, listing, cfg, out, Phases(self.name), prepared, engine)
             summary = {**_named(self.work)(run), "inputs": inputs, "phase_seconds": run.phase.seconds}
             out.commit(summary)
         _named(self.summary)(summary, out.path)
@@ -139,9 +149,9 @@ class Run:
     and phases."""
 
     def __init__(self, stage: Stage, spark, inputs: list[str], listing: list, cfg, out: "StageOutput",
-                 phase: "Phases", prepared=None):
+                 phase: "Phases", prepared=None, engine=None):
         self.stage, self.inputs, self.listing, self.cfg = stage, inputs, listing, cfg
-        self.out, self.phase, self.prepared = out, phase, prepared
+        self.out, self.phase, self.prepared, self.engine = out, phase, prepared, engine
         self._spark, self._configured = spark, False
         self.resumed = 0
 

@@ -34,6 +34,7 @@ DEDUP = Stage(
     work="pipelines.dedup:work",
     summary="pipelines.dedup:print_summary",
     identity="pipelines.dedup:identity",
+    engine="pipelines.components:ComponentsConfig",
     input_help=RAW_OR_STAGE,
     output_help="output directory (kept/, duplicates/, stats.json)",
     options=(

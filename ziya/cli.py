@@ -37,8 +37,8 @@ def cmd_stage(args: argparse.Namespace) -> int:
     data = read_file(args.config)
     for option in stage.options:
         option.apply(data, getattr(args, option.dest))
-    cfg = stage.load_config(data)
-    stage.run(lambda: _session(f"ziya-{stage.name}", args), args.input, args.output, cfg, overwrite=args.overwrite)
+    cfg, engine = stage.load_config(data)
+    stage.run(lambda: _session(f"ziya-{stage.name}", args), args.input, args.output, cfg, args.overwrite, engine)
     return 0
 
 
