@@ -110,3 +110,75 @@ def test_rule_and_table_characters_are_layout_not_junk():
 def test_none_disables_a_rule():
     assert CharacterQuality(max_replacement_char_fraction=None).check(Doc("d", EN + "\ufffd" * 5)) is None
     assert DocumentLength(min_chars=None).check(Doc("d", "A short but fine note.")) is None
+
+
+# --- every threshold at its published limit ---
+# Each pair differs only in the measured quantity: inside sits on the limit (a `>` or `<` check
+# passes it), outside one step beyond it. The rule runs alone, at its default.
+
+def alone(cls, field: str):
+    """The rule with every threshold but `field` disabled."""
+    return cls(**{p: None for p in cls.params() if p.startswith(("min_", "max_")) and p != field})
+
+
+def lined(n_chars: int, n_lines: int) -> str:
+    """The start of EN on n_lines lines of about equal length, n_chars characters with the newlines."""
+    text = EN[: n_chars - n_lines + 1]
+    return "\n".join(text[j * len(text) // n_lines:(j + 1) * len(text) // n_lines] for j in range(n_lines))
+
+
+def non_space(text: str) -> int:
+    return len("".join(text.split()))
+
+
+def with_junk(junk: str, n: int) -> str:
+    """EN (cycled) and then `junk`, n non-space characters in all."""
+    text, count = [], non_space(junk)
+    for c in EN * 10:
+        if count == n:
+            return "".join(text).rstrip() + " " + junk
+        text.append(c)
+        count += not c.isspace()
+
+
+def with_words(extra: list[str], n: int) -> str:
+    """EN's words (cycled) and then `extra`, n words in all."""
+    words = EN.split() * (n // 50 + 1)
+    return " ".join(words[: n - len(extra)] + extra)
+
+
+LENGTH_LIMITS = [  # (threshold field, reason, inside, outside)
+    # more than 200 characters: 201 pass and 200 fail (EvalWeb drops `text_length <= min_len`)
+    ("min_chars", "too_few_chars", EN[:201], EN[:200]),
+    # 200 and 199 characters on 20 lines (10.0 and 9.95 a line)
+    ("min_mean_line_chars", "mean_line_length_too_short", lined(200, 20), lined(199, 20)),
+]
+
+
+@pytest.mark.parametrize("field, reason, inside, outside", LENGTH_LIMITS, ids=[r[0] for r in LENGTH_LIMITS])
+def test_length_threshold_at_its_published_limit(field, reason, inside, outside):
+    rule = alone(DocumentLength, field)
+    assert rule.check(Doc("d", inside)) is None
+    assert rule.check(Doc("d", outside)) == reason
+
+
+URLS = ["https://docs.python.org/3/"] * 100
+EMAILS = ["python-list@python.org"] * 50
+CHARACTER_LIMITS = [  # (threshold field, reason, inside, outside): outside has one prose character (word) less
+    ("max_control_char_fraction", "too_many_control_chars", with_junk("\x01" * 10, 1000), with_junk("\x01" * 10, 999)),
+    ("max_replacement_char_fraction", "too_many_replacement_chars",
+     with_junk("\ufffd" * 5, 1000), with_junk("\ufffd" * 5, 999)),
+    ("max_symbol_fraction", "too_many_symbols", with_junk("©®™★☆" * 40, 1000), with_junk("©®™★☆" * 40, 999)),
+    ("max_digit_fraction", "too_many_digits", with_junk(" ".join(["1998"] * 75), 1000), with_junk(" ".join(["1998"] * 75), 999)),
+    ("max_url_word_ratio", "too_many_urls", with_words(URLS, 1000), with_words(URLS, 999)),  # 100 in 1000 words
+    ("max_email_word_ratio", "too_many_emails", with_words(EMAILS, 1000), with_words(EMAILS, 999)),  # 50 in 1000 words
+    ("max_punctuation_run_fraction", "too_many_punctuation_runs",  # 25 runs of 4
+     with_junk(" ".join(["Wow!!!!"] * 25), 1000), with_junk(" ".join(["Wow!!!!"] * 25), 999)),
+]
+
+
+@pytest.mark.parametrize("field, reason, inside, outside", CHARACTER_LIMITS, ids=[r[0] for r in CHARACTER_LIMITS])
+def test_character_threshold_at_its_published_limit(field, reason, inside, outside):
+    rule = alone(CharacterQuality, field)
+    assert rule.check(Doc("d", inside)) is None
+    assert rule.check(Doc("d", outside)) == reason

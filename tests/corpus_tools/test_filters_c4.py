@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from corpus_tools.filters import apply_filters
 from corpus_tools.filters.c4 import (
     C4JavascriptLines,
     C4LongWordLines,
@@ -133,3 +134,40 @@ ZH_ASCII_STOPS = (
 def test_ascii_full_stops_between_chinese_sentences_count():
     doc = Doc("d", ZH_ASCII_STOPS)
     assert C4Quality().check(doc) is None and doc.signals["c4_sentences"] == 5
+
+
+# --- every threshold at its published limit ---
+# Each pair differs only in the measured quantity: inside sits on the limit, outside one step beyond.
+
+FOUR = EN.removesuffix(" This is sometimes useful.")  # EN without its fifth sentence
+WORD = "x" * 1000  # C4's longest word
+
+
+PAGE_LIMITS = [  # (threshold, inside, outside): C4Quality() passes inside and fails outside
+    ("min_sentences", EN, FOUR),
+    # a line needs 3 words for its sentence to count
+    ("MIN_WORDS_PER_LINE", FOUR + "\nThis is useful.", FOUR + "\nVery useful."),
+    # and no word over 1,000 characters
+    ("MAX_WORD_CHARS", FOUR + f"\nThe blob {WORD} ends here.", FOUR + f"\nThe blob {WORD}x ends here."),
+]
+
+
+@pytest.mark.parametrize("limit, inside, outside", PAGE_LIMITS, ids=[r[0] for r in PAGE_LIMITS])
+def test_page_rule_at_its_published_limit(limit, inside, outside):
+    assert C4Quality().check(Doc("d", inside)) is None
+    assert C4Quality().check(Doc("d", outside)) == "c4_too_few_sentences"
+
+
+LINE_LIMITS = [  # (rule, inside, outside): the rule keeps the inside line and removes the outside one
+    (C4LongWordLines(), f"The blob {WORD} ends here.", f"The blob {WORD}x ends here."),
+    (C4ShortLines(), "This is useful.", "Very useful."),
+]
+
+
+@pytest.mark.parametrize("rule, inside, outside", LINE_LIMITS, ids=[r[0].name for r in LINE_LIMITS])
+def test_line_rule_at_its_published_limit(rule, inside, outside):
+    def removed_chars(line):
+        return apply_filters(Doc("d", EN + "\n" + line), [], [rule]).removed_chars
+
+    assert removed_chars(inside) == {}
+    assert removed_chars(outside) == {rule.name: len(outside) + 1}

@@ -101,3 +101,76 @@ def test_default_lists_are_small_and_cover_both_languages():
     assert 50 <= len(terms) <= 300
     assert {"gambling", "adult", "advertising"} == set(terms.values())
     assert "online casino" in terms and "百家乐" in terms
+
+
+# --- every threshold at its published limit ---
+# Each pair differs only in the measured quantity: inside sits on the limit (a `>` or `<` check
+# passes it), outside one step beyond it. The rule runs alone, at its default.
+
+def alone(cls, field: str):
+    """The rule with every threshold but `field` disabled."""
+    return cls(**{p: None for p in cls.params() if p.startswith(("min_", "max_")) and p != field})
+
+
+HAN = "".join(c for c in ZH if "\u4e00" <= c <= "\u9fff")  # ZH's Chinese characters, no punctuation or digits
+
+
+def han(n: int) -> str:
+    """n characters of HAN, cycled."""
+    return (HAN * (n // len(HAN) + 1))[:n]
+
+
+def latin(n: int) -> str:
+    """EN (cycled) up to its n-th non-space character."""
+    text, count = [], 0
+    for c in EN * (n // 100 + 1):
+        text.append(c)
+        count += not c.isspace()
+        if count == n:
+            return "".join(text)
+
+
+def punctuated(n: int, commas: int) -> str:
+    """n Chinese characters, a comma after each of the first `commas` fifties."""
+    text = han(n)
+    return "".join(text[i:i + 50] + ("，" if i // 50 < commas else "") for i in range(0, n, 50))
+
+
+def sentences(lengths: list[int]) -> str:
+    """One sentence per length, each of that many non-space characters (。 included)."""
+    text = han(sum(lengths))
+    starts = [sum(lengths[:i]) for i in range(len(lengths))]
+    return "".join(text[s:s + n - 1] + "。" for s, n in zip(starts, lengths))
+
+
+ZH_LIMITS = [  # (threshold field, reason, inside, outside), on documents labelled zh
+    # 300 and 299 of 1000 non-space characters
+    ("min_cjk_fraction", "zh_too_few_cjk_chars", han(300) + " " + latin(700), han(299) + " " + latin(701)),
+    # 20 marks per 1000 and per 1001 Chinese characters
+    ("min_punctuation_ratio", "zh_too_little_punctuation", punctuated(1000, 20), punctuated(1001, 20)),
+    # 100 sentences of 5 characters (mean 5.0), one of them 4 (4.99); one of 300 and one of 301
+    ("min_mean_sentence_chars", "zh_sentences_too_short", sentences([5] * 100), sentences([5] * 99 + [4])),
+    ("max_mean_sentence_chars", "zh_sentences_too_long", sentences([300]), sentences([301])),
+]
+
+
+@pytest.mark.parametrize("field, reason, inside, outside", ZH_LIMITS, ids=[r[0] for r in ZH_LIMITS])
+def test_chinese_threshold_at_its_published_limit(field, reason, inside, outside):
+    rule = alone(ChineseQuality, field)
+    assert rule.check(Doc("d", inside, "zh")) is None
+    assert rule.check(Doc("d", outside, "zh")) == reason
+
+
+KEYWORD_LIMITS = [  # (threshold field, reason, inside, outside): 5% of the non-space characters, and one prose character less
+    ("max_gambling_fraction", "too_many_gambling_keywords", han(1140) + "百家乐" * 20, han(1139) + "百家乐" * 20),  # 60 / 1200
+    ("max_adult_fraction", "too_many_adult_keywords", latin(950) + " porno" * 10, latin(949) + " porno" * 10),  # 50 / 1000
+    ("max_advertising_fraction", "too_many_advertising_keywords",  # "promo code" is 10 characters, 9 non-space: 50 / 1000
+     latin(955) + " promo code" * 5, latin(954) + " promo code" * 5),
+]
+
+
+@pytest.mark.parametrize("field, reason, inside, outside", KEYWORD_LIMITS, ids=[r[0] for r in KEYWORD_LIMITS])
+def test_keyword_threshold_at_its_published_limit(field, reason, inside, outside):
+    rule = alone(KeywordDensity, field)
+    assert rule.check(Doc("d", inside)) is None
+    assert rule.check(Doc("d", outside)) == reason

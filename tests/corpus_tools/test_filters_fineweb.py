@@ -95,3 +95,56 @@ def test_duplicate_line_chars_are_datatroves_and_repeated_version_notes_fail():
     assert doc.signals["fineweb_duplicate_line_char_fraction"] == pytest.approx(
         datatrove_char_duplicates_ratio(DATACLASS_PARAMETERS)
     ) == pytest.approx(40 / len(DATACLASS_PARAMETERS.replace("\n", "")))
+
+
+# --- every threshold at its published limit ---
+# Each pair differs only in the measured quantity: inside sits on the limit (a `>` or `<` check
+# passes it), outside one step beyond it. The rule runs alone, at its default.
+
+def alone(field: str) -> FineWebQuality:
+    """FineWebQuality with every threshold but `field` disabled."""
+    return FineWebQuality(**{p: None for p in FineWebQuality.params() if p.startswith(("min_", "max_")) and p != field})
+
+
+def page(lines: list[str], n: int, k: int = 0, edit=lambda line: line) -> str:
+    """n lines cycled from `lines`, the first k passed through `edit`."""
+    return "\n".join(edit(lines[i % len(lines)]) if i < k else lines[i % len(lines)] for i in range(n))
+
+
+def wrapped(n_words: int, n_lines: int) -> str:
+    """n_words words of EN_LINES (cycled) on n_lines lines."""
+    words = " ".join(EN_LINES).split()
+    words = [words[i % len(words)] for i in range(n_words)]
+    return "\n".join(" ".join(words[j * n_words // n_lines:(j + 1) * n_words // n_lines]) for j in range(n_lines))
+
+
+def with_version_notes(n_chars: int) -> str:
+    """DATACLASS_PARAMETERS (its two repeated version notes: 40 characters) and a line of prose,
+    n_chars characters in all without the newlines."""
+    rest = n_chars - len(DATACLASS_PARAMETERS.replace("\n", ""))
+    return DATACLASS_PARAMETERS + "\n\n" + (" ".join(EN_LINES) * 10)[:rest]
+
+
+UNTERMINATED = [line.removesuffix(".") for line in EN_LINES]
+LIMITS = [  # (threshold field, reason, inside, outside)
+    # 120 and 119 of 1000 lines end a sentence
+    ("min_terminal_line_fraction", "fineweb_too_few_terminal_punctuation_lines",
+     page(UNTERMINATED, 1000, 120, lambda l: l + "."), page(UNTERMINATED, 1000, 119, lambda l: l + ".")),
+    # 670 and 671 of 1000 lines have at most 30 characters
+    ("max_short_line_fraction", "fineweb_too_many_short_lines",
+     page(EN_LINES, 1000, 670, lambda l: l[:30]), page(EN_LINES, 1000, 671, lambda l: l[:30])),
+    # a short line has at most 30 characters, 15 on CJK text: every line 31 (16) vs 30 (15)
+    ("short_line_chars", "fineweb_too_many_short_lines", page([l[:31] for l in EN_LINES], 4), page([l[:30] for l in EN_LINES], 4)),
+    ("short_line_chars_cjk", "fineweb_too_many_short_lines", page([l[:16] for l in ZH_LINES], 4), page([l[:15] for l in ZH_LINES], 4)),
+    # 40 repeated characters in 4000 and 3999
+    ("max_duplicate_line_char_fraction", "fineweb_too_many_duplicate_line_chars", with_version_notes(4000), with_version_notes(3999)),
+    # 300 and 301 newlines per 1000 words
+    ("max_newline_word_ratio", "fineweb_too_many_newlines", wrapped(1000, 301), wrapped(1000, 302)),
+]
+
+
+@pytest.mark.parametrize("field, reason, inside, outside", LIMITS, ids=[r[0] for r in LIMITS])
+def test_threshold_at_its_published_limit(field, reason, inside, outside):
+    rule = alone("max_short_line_fraction" if field.startswith("short_line_chars") else field)
+    assert rule.check(Doc("d", inside)) is None
+    assert rule.check(Doc("d", outside)) == reason

@@ -356,3 +356,149 @@ def test_stop_word_lists_load_from_resources(tmp_path):
     bad.write_text("de der\n", encoding="utf-8")
     with pytest.raises(ValueError, match="lang<TAB>word"):
         load_stop_words(bad)
+
+
+# --- every threshold at its published limit ---
+# Each pair differs only in the measured quantity: inside sits on the limit (a `>` or `<` check
+# passes it), outside one step beyond it. The rule runs alone (`off`), at its default.
+
+# Python Language Reference, "Boolean operations", and Library Reference, "Truth Value Testing".
+SENTENCES = [
+    EN.split(" (including")[0] + ".",
+    "All other values are interpreted as true.",
+    "User-defined objects can customize their truth value by providing a __bool__() method.",
+    "The operator not yields True if its argument is false, False otherwise.",
+    "The expression x and y first evaluates x; if x is false, its value is returned; otherwise, y is evaluated "
+    "and the resulting value is returned.",
+    "The expression x or y first evaluates x; if x is true, its value is returned; otherwise, y is evaluated "
+    "and the resulting value is returned.",
+    "Note that neither and nor or restrict the value and type they return to False and True, but rather return "
+    "the last evaluated argument.",
+    "This is sometimes useful, e.g., if s is a string that should be replaced by a default value if it is empty, "
+    "the expression s or 'foo' yields the desired value.",
+    "Because not has to create a new value, it returns a boolean value regardless of the type of its argument "
+    "(for example, not 'foo' produces False rather than '').",
+    "Any object can be tested for truth value, for use in an if or while condition or as operand of the Boolean "
+    "operations below.",
+]
+PROSE = [w for w in " ".join(SENTENCES).split() if any(map(str.isalpha, w))]  # each counts as a word
+VOCABULARY = list(dict.fromkeys(PROSE))  # each word once: a filler without repeated n-grams
+
+
+def words(n: int, edit=lambda i, w: w, start: int = 0) -> str:
+    """n words of the prose (cycled) from word `start` on, word i passed through `edit`."""
+    return " ".join(edit(i, PROSE[(start + i) % len(PROSE)]) for i in range(n))
+
+
+def lines(n: int, edit=lambda i, line: line) -> str:
+    """n lines of six prose words each, line i passed through `edit`."""
+    return "\n".join(edit(i, words(6, start=6 * i)) for i in range(n))
+
+
+def of_lengths(pool: str, n: int, last: str) -> str:
+    """n - 1 words cycled from `pool`, then `last`."""
+    pool = pool.split()
+    return " ".join([pool[i % len(pool)] for i in range(n - 1)] + [last])
+
+
+THREE = "the and are can not has all its new own may set"  # three letters each
+TEN = "containers operations statements expression dictionary evaluation comparison assignment"
+NO_STOP_WORDS = "Python programs compile source into bytecode; interpreters execute instructions sequentially. " * 6
+
+
+QUALITY_LIMITS = [  # (threshold field, reason, inside, outside)
+    ("min_words", "gopher_too_few_words", words(50), words(49)),
+    ("max_words", "gopher_too_many_words", words(100_000), words(100_001)),
+    # 50 words of 3 letters (mean 3.0) vs one of them with 2 (2.98)
+    ("min_mean_word_length", "gopher_mean_word_length_too_short", of_lengths(THREE, 50, "for"), of_lengths(THREE, 50, "is")),
+    # 50 words of 10 letters (mean 10.0) vs one of them with 15 (10.1)
+    ("max_mean_word_length", "gopher_mean_word_length_too_long",
+     of_lengths(TEN, 50, "identifier"), of_lengths(TEN, 50, "implementations")),
+    # 100 and 101 hashtags (ellipses) in 1000 words: 0.1, 0.101
+    ("max_hash_word_ratio", "gopher_too_many_hashes",
+     words(1000, lambda i, w: "#" + w if i < 100 else w), words(1000, lambda i, w: "#" + w if i < 101 else w)),
+    ("max_ellipsis_word_ratio", "gopher_too_many_ellipses",
+     words(1000, lambda i, w: w + "..." if i < 100 else w), words(1000, lambda i, w: w + "..." if i < 101 else w)),
+    # 900 and 901 of 1000 lines
+    ("max_bullet_line_fraction", "gopher_too_many_bullet_lines",
+     lines(1000, lambda i, l: "- " + l if i < 900 else l), lines(1000, lambda i, l: "- " + l if i < 901 else l)),
+    # 300 and 301 of 1000 lines
+    ("max_ellipsis_line_fraction", "gopher_too_many_ellipsis_lines",
+     lines(1000, lambda i, l: l + "…" if i < 300 else l), lines(1000, lambda i, l: l + "…" if i < 301 else l)),
+    # 800 and 799 of 1000 words with a letter
+    ("min_alphabetic_word_fraction", "gopher_too_few_alphabetic_words",
+     words(1000, lambda i, w: "1998" if i >= 800 else w), words(1000, lambda i, w: "1998" if i >= 799 else w)),
+    # two distinct stop words, and one twice
+    ("min_stop_words", "gopher_too_few_stop_words", NO_STOP_WORDS + "the to", NO_STOP_WORDS + "the the"),
+]
+
+
+@pytest.mark.parametrize("field, reason, inside, outside", QUALITY_LIMITS, ids=[r[0] for r in QUALITY_LIMITS])
+def test_quality_threshold_at_its_published_limit(field, reason, inside, outside):
+    rule = off(GopherQuality, field)
+    assert rule.check(Doc("d", inside)) is None
+    assert rule.check(Doc("d", outside)) == reason
+
+
+def units(distinct: int, repeats: int, sep: str) -> str:
+    """`distinct` numbered sentences, then the first one `repeats` more times, joined by `sep`."""
+    numbered = [f"{i + 1}. {SENTENCES[i % len(SENTENCES)]}" for i in range(distinct)]
+    return sep.join(numbered + numbered[:1] * repeats)
+
+
+def prose(n_chars: int) -> str:
+    """Exactly n_chars characters of prose on one line, not ending in a space."""
+    text = words(n_chars)[:n_chars]
+    return text[:-1] + "." if text.endswith(" ") else text
+
+
+def with_repeat(repeat: str, n_chars: int, sep: str) -> str:
+    """`repeat`, prose, `repeat` again: n_chars characters, len(repeat) of them in the repeat."""
+    return sep.join([repeat, prose(n_chars - 2 * len(repeat) - 2 * len(sep)), repeat])
+
+
+def with_ngram(gram: str, n_chars: int) -> str:
+    """Two copies of `gram` among words used once each: n_chars characters."""
+    filler = [w for w in VOCABULARY if w not in gram.split()]
+    text = f"{gram} {filler[0]} {gram} " + " ".join(filler[1:])
+    assert len(text) > n_chars > 2 * len(gram) + len(filler[0]) + 2
+    return text[:n_chars]
+
+
+S = SENTENCES[1]  # "All other values are interpreted as true.": 41 characters
+# Top n-grams: the n-gram's characters (spaces within it included) times two copies, over the
+# text: 2 * 11 / 110 = 0.20, 2 * 18 / 200 = 0.18, 2 * 20 / 250 = 0.16. Duplicated n-grams: the
+# second copy's characters without spaces: 21 / 140 = 0.15, 28 / 200 = 0.14, 26 / 200 = 0.13,
+# 36 / 300 = 0.12, 33 / 300 = 0.11, 42 / 420 = 0.10. Outside, the text is one character shorter.
+NGRAMS = {
+    "top_2gram": ("truth value", 110),
+    "top_3gram": ("are interpreted as", 200),
+    "top_4gram": ("All other values are", 250),
+    "duplicate_5gram": ("In the context of Boolean", 140),
+    "duplicate_6gram": ("also when expressions are used by", 200),
+    "duplicate_7gram": ("first evaluates x; if x is true,", 200),
+    "duplicate_8gram": ("operator not yields True if its argument is", 300),
+    "duplicate_9gram": ("in an if or while condition or as operand", 300),
+    "duplicate_10gram": ("Note that neither and nor or restrict the value and", 420),
+}
+REPETITION_LIMITS = [  # (threshold field, reason, inside, outside)
+    # 300 and 301 repeats among 1000 paragraphs (lines)
+    ("max_duplicate_paragraph_fraction", "gopher_too_many_duplicate_paragraphs",
+     units(700, 300, "\n\n"), units(699, 301, "\n\n")),
+    ("max_duplicate_line_fraction", "gopher_too_many_duplicate_lines", units(700, 300, "\n"), units(699, 301, "\n")),
+    # a repeated paragraph (line) of 41 characters in 5 * 41 (inside) and 5 * 41 - 1 (outside)
+    ("max_duplicate_paragraph_char_fraction", "gopher_too_many_duplicate_paragraph_chars",
+     with_repeat(S, 5 * len(S), "\n\n"), with_repeat(S, 5 * len(S) - 1, "\n\n")),
+    ("max_duplicate_line_char_fraction", "gopher_too_many_duplicate_line_chars",
+     with_repeat(S, 5 * len(S), "\n"), with_repeat(S, 5 * len(S) - 1, "\n")),
+    *((f"max_{name}_char_fraction",
+       f"gopher_{name}_too_frequent" if name.startswith("top") else f"gopher_too_many_{name}_chars",
+       with_ngram(gram, n_chars), with_ngram(gram, n_chars - 1)) for name, (gram, n_chars) in NGRAMS.items()),
+]
+
+
+@pytest.mark.parametrize("field, reason, inside, outside", REPETITION_LIMITS, ids=[r[0] for r in REPETITION_LIMITS])
+def test_repetition_threshold_at_its_published_limit(field, reason, inside, outside):
+    rule = off(GopherRepetition, field)
+    assert rule.check(Doc("d", inside)) is None
+    assert rule.check(Doc("d", outside)) == reason

@@ -89,3 +89,48 @@ def test_length_limits():
     long_copyright = "Copyright 2023 " + "and a long legal paragraph " * 10
     assert CopyrightLines().apply(Doc("d", long_copyright))[1] == 0
     assert CopyrightLines(max_chars=1000).apply(Doc("d", long_copyright))[1] > 0
+
+
+# --- every threshold at its default limit ---
+# Each pair of lines differs only in the measured quantity, on either side of the limit.
+
+def fit(text: str, n: int) -> str:
+    """`text` cycled to exactly n characters (a final space made a full stop: lines are stripped)."""
+    line = (text * (n // len(text) + 1))[:n]
+    return line[:-1] + "." if line.endswith(" ") else line
+
+
+MENU = "Home | News | Sports | Business | Technology | Science | Health | Travel | Opinion | Weather | Video | "
+BANNER = ("This website uses cookies to improve your experience. We use cookies to personalise content and ads "
+          "and to analyse our traffic. By continuing to browse you agree to our use of cookies. ")
+FOOTER = "Copyright © 2023 Example Inc. All rights reserved. Reproduction without written permission is prohibited. "
+SHARE = "Share on Facebook | Share on Twitter | Share on LinkedIn | Share by e-mail | "
+TEASER = "Read more about the values that are interpreted as false by the Boolean operations "
+URL = "https://docs.python.org/3/reference/expressions.html#boolean-operations"  # 71 characters
+
+
+def with_url(n: int) -> str:
+    """Words of EN with n non-space characters, then URL."""
+    words, count = [], 0
+    for w in EN.split():
+        words.append(w[: n - count])
+        count += len(words[-1])
+        if count == n:
+            return " ".join(words) + " " + URL
+
+
+LIMITS = [  # (rule, kept line, removed line)
+    (NavigationLines(), fit(MENU, 201), fit(MENU, 200)),  # lines of at most max_chars = 200
+    (CookieBannerLines(), fit(BANNER, 401), fit(BANNER, 400)),  # 400
+    (CopyrightLines(), fit(FOOTER, 201), fit(FOOTER, 200)),  # 200
+    (ShareButtonLines(), fit(SHARE, 101), fit(SHARE, 100)),  # 100
+    (ReadMoreLines(), fit(TEASER, 61), fit(TEASER, 60)),  # a "read more" start: max_start_chars = 60
+    (UrlLines(), with_url(71), with_url(70)),  # URL characters 71 / 142 = 0.5 kept, 71 / 141 removed
+    (RepeatedCharLines(), "=" * 9, "=" * 10),  # a run of min_run = 10
+]
+
+
+@pytest.mark.parametrize("rule, kept, gone", LIMITS, ids=[r[0].name for r in LIMITS])
+def test_threshold_at_its_default_limit(rule, kept, gone):
+    assert removed(rule, [kept]) == []
+    assert removed(rule, [gone]) == [gone]
