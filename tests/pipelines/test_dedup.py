@@ -11,6 +11,7 @@ import pytest
 
 from corpus_tools.dedup import DedupConfig
 from pipelines import dedup
+from pipelines.components import connected_components
 from pipelines.stage import OutputExists
 
 
@@ -42,7 +43,7 @@ def union_find_roots(edges: list[tuple[int, int]]) -> dict[int, int]:
 
 def components_of(spark, edges, **kw) -> tuple[dict, int]:
     df = spark.createDataFrame(edges, "u long, v long")
-    components, rounds = dedup.connected_components(df, **kw)
+    components, rounds = connected_components(df, **kw)
     return {r.id: r.root for r in components.collect()}, rounds
 
 
@@ -227,5 +228,8 @@ def test_sample_exact_duplicates_that_survived_clean_are_removed(spark, sample_c
     assert len(exact) >= 20, len(exact)
     found = sum(not (i in kept_ids and orig in kept_ids) for i, orig in exact)
     assert found / len(exact) >= 0.95, (found, len(exact))
+    # The sample's near-duplicate pairs (meta kind "near_duplicate"): the committed code folds all 95
+    # of them; one miss is tolerated, two are a regression.
     found_near = sum(not (i in kept_ids and orig in kept_ids) for i, orig in near)
-    print(f"sample: {found}/{len(exact)} exact and {found_near}/{len(near)} near pairs folded; {stats['duplicates_by_phase']}")
+    assert len(near) >= 90, len(near)
+    assert found_near / len(near) >= 0.985, (found_near, len(near), stats["duplicates_by_phase"])
