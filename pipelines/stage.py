@@ -329,7 +329,7 @@ class StageOutput:
 
     def already_done(self) -> bool:
         """True when `path` holds a finished run of this exact config; raises if it holds anything else."""
-        if storage.exists(storage.join(self.tmp, SUCCESS)):  # a publish cut short (object stores): finish it
+        if not self.overwrite and storage.exists(storage.join(self.tmp, SUCCESS)):  # a publish cut short: finish it
             storage.publish_tree(self.tmp, self.path, last=SUCCESS)
         if not storage.exists(self.path) and not storage.is_dir(self.path):
             return False
