@@ -162,7 +162,8 @@ def explain(path: str, exc: Exception) -> StorageError:
     if "NO_SUCH_BUCKET" in text or "NoSuchBucket" in text:
         return StorageError(f"{path}: the bucket does not exist; create it first (e.g. `aws s3 mb s3://BUCKET`)")
     if "ACCESS_DENIED" in text or "AccessDenied" in text or "HTTP status 403" in text:
-        return StorageError(f"{path}: permission denied by the object store; check the credentials' rights")
+        return StorageError(f"{path}: permission denied by the object store; check that the credentials "
+                            "(AWS_ACCESS_KEY_ID) are valid and may read and write there")
     if any(s in text for s in ("INVALID_ACCESS_KEY", "InvalidAccessKeyId", "SignatureDoesNotMatch",
                                "credentials", "SIGNATURE_DOES_NOT_MATCH")):
         return StorageError(f"{path}: the object store refused the credentials; set AWS_ACCESS_KEY_ID and "
@@ -445,10 +446,10 @@ def check_writable(path: str) -> None:
         if not os.access(existing, os.W_OK):
             raise StorageError(f"{path}: permission denied (cannot write under {existing})")
         return
-    probe = join(parent(path), f".ziya-write-probe-{uuid.uuid4().hex[:8]}")
-    with open_output(probe) as f:
-        f.write(b"")
-    remove(probe)
+    fs, p = filesystem(path)  # errors name the output, not the probe
+    p = posixpath.join(posixpath.dirname(p), f".ziya-write-probe-{uuid.uuid4().hex[:8]}")
+    _call(path, lambda: fs.open_output_stream(p).close())
+    _call(path, fs.delete_file, p)
 
 
 # ---------------------------------------------------------------- a stage's output, as readers see it

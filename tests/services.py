@@ -130,9 +130,10 @@ class S3Service:
 
 
 @contextlib.contextmanager
-def moto_s3_server(log_dir: str | None = None, timeout: float = 30.0) -> Iterator[str]:
+def moto_s3_server(log_dir: str | None = None, timeout: float = 30.0, env: dict | None = None) -> Iterator[str]:
     """moto's standalone server (an in-memory S3 and more, over HTTP) on a free loopback port; yields
-    its endpoint URL. It keeps its state until it stops, so buckets are the unit of isolation."""
+    its endpoint URL. It keeps its state until it stops, so buckets are the unit of isolation.
+    `env` adds to the server's environment (INITIAL_NO_AUTH_ACTION_COUNT=N: IAM checks after N requests)."""
     import tempfile
 
     port = free_port()
@@ -140,7 +141,8 @@ def moto_s3_server(log_dir: str | None = None, timeout: float = 30.0) -> Iterato
         log = os.path.join(log_dir or scratch, f"moto-{port}.log")
         with open(log, "wb") as out:
             proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)],
-                                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env={**os.environ, **(env or {})})
         url = f"http://{LOOPBACK}:{port}"
         try:
             wait_until(lambda: proc.poll() is not None or _answers(url), timeout, f"moto server at {url}",
