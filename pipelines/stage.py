@@ -94,6 +94,7 @@ class Stage:
     prepare: str | None = None
     identity: str | None = None
     engine: str | None = None  # "module:Class" of Spark-only settings: the config file's [spark] table
+    paths: tuple[str, ...] = ()  # config fields naming files (dotted: "langid.model_path"), made absolute on the driver
     partitions_per_core: int = 2  # shuffle partitions per core of the session (local or cluster)
     adaptive: bool = True  # adaptive execution (coalesces small shuffle partitions)
 
@@ -112,6 +113,7 @@ class Stage:
         from corpus_tools.readers import input_files
 
         inputs = [storage.resolve(p) for p in inputs]
+        cfg = resolve_paths(cfg, self.paths)
         out = StageOutput(storage.resolve(output), "", overwrite)
         storage.check_writable(out.path)  # an unreachable store, a missing bucket or credentials: said now
         prepared = _named(self.prepare)(cfg) if self.prepare else None
@@ -141,6 +143,21 @@ class Stage:
             spark.conf.set("spark.sql.shuffle.partitions", str(self.partitions_per_core * cores))
         if not launched.contains("spark.sql.adaptive.enabled"):
             spark.conf.set("spark.sql.adaptive.enabled", str(self.adaptive).lower())
+
+
+def resolve_paths(cfg, names: tuple[str, ...]):
+    """`cfg` with the named fields resolved as paths (relative -> absolute): a task runs in its
+    executor's work directory, where a path relative to the user's shell means nothing."""
+    import dataclasses
+
+    for name in names:
+        head, _, rest = name.partition(".")
+        value = getattr(cfg, head)
+        if rest:
+            cfg = dataclasses.replace(cfg, **{head: resolve_paths(value, (rest,))})
+        elif value is not None:
+            cfg = dataclasses.replace(cfg, **{head: storage.resolve(value)})
+    return cfg
 
 
 class Run:
