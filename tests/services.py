@@ -189,7 +189,9 @@ def spark_standalone(workdir: str, cores: int = 2, memory: str = "2g", timeout: 
 
     ensure_java()
     port, ui_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k != "SPARK_NO_DAEMONIZE"}  # set, even empty: foreground
+    # SPARK_NO_DAEMONIZE set, even empty, means foreground. AWS_*: a real cluster's worker does not
+    # have the driver's storage settings; the application passes them (spark.executorEnv.*).
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_NO_DAEMONIZE" and not k.startswith("AWS_")}
     env.update(
         SPARK_HOME=spark_home(),
         SPARK_CONF_DIR=os.path.join(workdir, "conf"),

@@ -80,3 +80,17 @@ def test_the_chain_with_master_url_equals_local_mode(spark_cluster, workdir, loc
 def test_the_chain_through_spark_submit_equals_local_mode(spark_cluster, workdir, local):
     submit = [os.path.join(BIN, "spark-submit"), "--master", spark_cluster, os.path.join(REPO, "ziya", "cli.py")]
     assert run_chain(submit, workdir, "submitted") == local
+
+
+def test_a_stage_on_the_cluster_reads_and_writes_s3(spark_cluster, s3_bucket, workdir, local):
+    """The worker was started without AWS_* settings (as on a real cluster): the driver's reach the
+    executors through spark.executorEnv (pipelines.spark.get_session)."""
+    from corpus_tools import storage
+
+    for name in FILES:
+        storage.write_atomically(f"{s3_bucket}/in/{name}", open(os.path.join(workdir, "in", name), "rb").read())
+    done = subprocess.run([os.path.join(BIN, "ziya"), "clean", "--input", f"{s3_bucket}/in", "--output",
+                           f"{s3_bucket}/clean", "--master", spark_cluster], cwd=workdir, env=user_env(),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert stage_digest(f"{s3_bucket}/clean") == local["clean"]
