@@ -30,12 +30,6 @@ LOCAL_DEFAULTS = {
 }
 
 
-# The storage layer's settings (corpus_tools.storage), forwarded from the driver's environment to
-# executors on a cluster (spark.executorEnv.*), whose workers were started without them. Local-mode
-# workers inherit the driver's environment. Spark's UI redacts values whose names say SECRET/TOKEN.
-STORAGE_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE",
-               "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_EC2_METADATA_DISABLED")
-
 LOG4J_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log4j2.properties")
 
 
@@ -85,7 +79,11 @@ def get_session(app: str, master: str | None = None, conf: dict[str, str] | None
         java_opts = settings.get("spark.driver.extraJavaOptions", "")
         settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={LOG4J_CONFIG} {java_opts}".strip()
     else:
-        for name in STORAGE_ENV:
+        # Executors on a cluster were started without the driver's storage settings; local-mode
+        # workers inherit them. Spark's UI redacts values whose names say SECRET/TOKEN.
+        from corpus_tools.storage import ENVIRONMENT
+
+        for name in ENVIRONMENT:
             if os.environ.get(name):
                 settings.setdefault(f"spark.executorEnv.{name}", os.environ[name])
     for key, value in settings.items():

@@ -167,6 +167,18 @@ def spark_home() -> str:
     return os.path.dirname(importlib.util.find_spec("pyspark").origin)
 
 
+BIN = os.path.dirname(sys.executable)  # this venv's scripts: ziya, spark-submit, venv-pack
+
+
+def client_env(**extra: str) -> dict[str, str]:
+    """A user's shell for a driver or `spark-submit` process: this venv's scripts first on PATH,
+    SPARK_HOME at the pip pyspark (else bin/spark-submit looks for pyspark with `python3` from PATH),
+    no PYSPARK_*/SPARK_* of the test session's own; `extra` on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYSPARK", "SPARK_"))}
+    env.update(SPARK_HOME=spark_home(), PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", **extra)
+    return env
+
+
 def master_state(ui_port: int) -> dict:
     """The master's status page as JSON (`workers`, `aliveworkers`, `activeapps`, ...)."""
     with urllib.request.urlopen(f"http://{LOOPBACK}:{ui_port}/json/", timeout=2) as r:

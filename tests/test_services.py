@@ -13,6 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from pyarrow import fs
 
+from tests.services import BIN, client_env
+
 
 def test_s3_round_trip_through_the_environment(s3_bucket):
     # No endpoint or credentials passed: from_uri takes them from the AWS_* variables s3_bucket set.
@@ -103,7 +105,7 @@ def test_python_work_runs_on_the_cluster_executors(spark_cluster, tmp_path):
     job = tmp_path / "probe.py"
     job.write_text(PROBE_JOB)
     # The driver picks the executors' interpreter; without this they run `python3` from PATH.
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    env = client_env(PYSPARK_PYTHON=sys.executable)
     report = run_probe([sys.executable, str(job), spark_cluster, "arrow"], env)
 
     assert report["rows"] == 100
@@ -140,26 +142,19 @@ def pack_project_env(tmp_path) -> str:
     return archive
 
 
-BIN = os.path.dirname(sys.executable)
-
-
 def test_executors_run_a_venv_shipped_with_archives(spark_cluster, tmp_path):
     """`spark-submit --archives env.tar.gz#env --conf spark.pyspark.python=./env/bin/python`: the
     executor unpacks the archive into its work dir and runs that Python, which imports the project from
     the archive. Only the project is packed (~1 MB): the full executor environment (the dependencies
     minus pyspark: 605 MB, 187 MB packed) costs ~1 min to build and pack and ~50-60 s more per job
     here (fetch and unpack on the driver and the executor), too much for every test run."""
-    from tests.services import spark_home
-
     archive = pack_project_env(tmp_path)
     job = tmp_path / "probe.py"
     job.write_text(PROBE_JOB)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK")}
-    env["SPARK_HOME"] = spark_home()  # else bin/spark-submit looks for pyspark with `python3` from PATH
     report = run_probe([os.path.join(BIN, "spark-submit"), "--master", spark_cluster, "--archives", f"{archive}#env",
                         "--conf", "spark.pyspark.python=./env/bin/python",
                         "--conf", f"spark.pyspark.driver.python={sys.executable}",
-                        str(job), spark_cluster, "rdd"], env)
+                        str(job), spark_cluster, "rdd"], client_env())
 
     assert report["rows"] == 100 and report["executor"] == ["0"]
     [python] = report["python"]

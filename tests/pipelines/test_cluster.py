@@ -18,10 +18,10 @@ from corpus_tools.shards import PackConfig, verify_pack
 from pipelines import clean, dedup, pack, score
 from tests.conftest import REPO, SAMPLE
 from tests.digests import stage_digest
+from tests.services import BIN, client_env
 
 FILES = ("news.jsonl.zst", "web.jsonl.zst")  # Chinese and English, 1.2 MB: every stage has work to do
 SHARD_TOKENS = 50_000
-BIN = os.path.dirname(sys.executable)
 
 
 def chain(out: str) -> list[list[str]]:
@@ -57,11 +57,7 @@ def local(spark, workdir) -> dict[str, dict]:
 def user_env() -> dict[str, str]:
     """The user's shell: executors run this venv's Python (on one host the worker finds it; on a
     real cluster it is a packed venv or a per-node install, see test_services)."""
-    from tests.services import spark_home
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYSPARK", "SPARK_"))}
-    env.update(PYSPARK_PYTHON=sys.executable, SPARK_HOME=spark_home(), PATH=f"{BIN}{os.pathsep}{env['PATH']}")
-    return env
+    return client_env(PYSPARK_PYTHON=sys.executable)
 
 
 def run_chain(launcher: list[str], workdir: str, out: str, flags: tuple[str, ...] = ()) -> dict[str, dict]:
