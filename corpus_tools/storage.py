@@ -11,6 +11,12 @@ Object stores are configured from the standard environment, never from config fi
 
 An object store has no atomic rename, but an object appears whole or not at all when its upload
 completes: `write_atomically` is one upload there, a temporary file + rename on local disk.
+
+One run per output: `exclusive_lock` is the one lock every writer takes (a stage's `<output>.lock`,
+`ziya mix`'s `<blends>.lock`, `ziya train`'s `OUT/train.lock`). The lock file is created exclusively
+(O_EXCL on disk, a conditional PUT on S3) holding the run, host, pid and start time; a second run is
+refused with `LockHeld` naming them; a lock left by a process that no longer exists on this host (a
+run killed with -9) is taken over; the lock is removed when the run ends, by an exception too.
 """
 from __future__ import annotations
 
@@ -20,7 +26,9 @@ import json
 import os
 import posixpath
 import socket
+import time
 import uuid
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import pyarrow.fs as pafs
@@ -433,6 +441,57 @@ def _s3_create_exclusive(path: str, data: bytes) -> bool:
             return False
         raise explain(path, OSError(str(exc))) from exc
     return True
+
+
+# ---------------------------------------------------------------- one run per output
+
+class LockHeld(RuntimeError):
+    """Another run holds the lock; the message names it (run, host, pid, start time)."""
+
+
+@contextmanager
+def exclusive_lock(path: str, run: str, target: str):
+    """Hold the lock file `path` while the block runs, for `run` (e.g. a stage's name) writing
+    `target` (see the module docstring). Raises LockHeld when another live run holds it."""
+    me = json.dumps({"run": run, "host": socket.gethostname(), "pid": os.getpid(),
+                     "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    if not create_exclusive(path, me):
+        check_unlocked(path, target)  # a live holder: refused, by name
+        remove(path)  # a killed run's lock on this host: ours now
+        if not create_exclusive(path, me):
+            raise LockHeld(f"{target}: another run took {path} just now")
+    try:
+        yield
+    finally:
+        remove(path)
+
+
+def check_unlocked(path: str, target: str) -> None:
+    """Raise LockHeld, naming the holder, if a live run holds the lock file `path`."""
+    holder = lock_holder(path)
+    if holder is not None:
+        raise LockHeld(f"{target} is being written by another run ({holder.get('run')} on {holder.get('host')}, "
+                       f"pid {holder.get('pid')}, started {holder.get('started')}); wait for it, or delete "
+                       f"{path} if that run is gone")
+
+
+def lock_holder(path: str) -> dict | None:
+    """What the lock file `path` records of its holder; None when there is no lock or its holder is
+    a process gone from this host. A holder on another host is taken as live (no way to ask)."""
+    try:
+        holder = read_json(path)
+    except FileNotFoundError:
+        return None
+    except ValueError:  # being written this instant: a live holder
+        return {}
+    if holder.get("host") == socket.gethostname() and isinstance(holder.get("pid"), int):
+        try:
+            os.kill(holder["pid"], 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:  # another user's live process
+            pass
+    return holder
 
 
 # ---------------------------------------------------------------- checks before work

@@ -13,15 +13,14 @@ An interrupted run resumes: each unit of work marks itself done with its stats i
 `<output>.incomplete/_done/<part>.json` after its files are in place, and a re-run with the same
 config and the same work plan skips the marked parts. A different config or plan starts over.
 
-One run per output: `<output>.lock` is created exclusively when a run starts (O_EXCL on disk, a
-conditional PUT on S3) and removed when it ends; a second run is refused with the first one's
-host, pid and start time. A lock left by a killed run on this host is taken over.
+One run per output: a run holds `<output>.lock` from before it writes anything until it ends
+(`corpus_tools.storage.exclusive_lock`, the lock every writer uses: O_EXCL on disk, a conditional
+PUT on S3); a second run is refused with `OutputLocked` naming the first one's stage, host, pid and
+start time. A lock left by a killed run on this host is taken over.
 """
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sys
 import time
 from contextlib import contextmanager
@@ -333,8 +332,7 @@ class OutputExists(RuntimeError):
     pass
 
 
-class OutputLocked(RuntimeError):
-    pass
+OutputLocked = storage.LockHeld  # what a stage raises when another run writes its output
 
 
 class StageOutput:
@@ -374,26 +372,9 @@ class StageOutput:
         print(f"[{stage}] {self.path} already holds this run (same config); nothing to do", file=sys.stderr)
         return storage.read_json(storage.join(self.path, "stats.json"))
 
-    @contextmanager
     def lock(self, stage: str):
         """Hold `<output>.lock` for the run (see the module docstring)."""
-        path = self.path + ".lock"
-        me = {"stage": stage, "host": socket.gethostname(), "pid": os.getpid(),
-              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        if not storage.create_exclusive(path, json.dumps(me)):
-            holder = _lock_holder(path)
-            if not _is_stale(holder):
-                raise OutputLocked(
-                    f"{self.path} is being written by another run ({holder.get('stage')} on {holder.get('host')}, "
-                    f"pid {holder.get('pid')}, started {holder.get('started')}); wait for it, or delete {path} "
-                    "if that run is gone")
-            storage.remove(path)  # a killed run on this host: its lock is ours now
-            if not storage.create_exclusive(path, json.dumps(me)):
-                raise OutputLocked(f"{self.path}: another run took {path} just now")
-        try:
-            yield
-        finally:
-            storage.remove(path)
+        return storage.exclusive_lock(self.path + ".lock", stage, self.path)
 
     def begin(self, plan: list) -> int:
         """Prepare the temporary directory; return how many parts an interrupted run of the same
@@ -421,26 +402,6 @@ class StageOutput:
         storage.write_atomically(storage.join(self.tmp, "config.json"), self.config_json)
         storage.write_atomically(storage.join(self.tmp, SUCCESS), "")
         storage.publish_tree(self.tmp, self.path, last=SUCCESS)
-
-
-def _lock_holder(path: str) -> dict:
-    try:
-        return storage.read_json(path)
-    except (FileNotFoundError, ValueError):
-        return {}
-
-
-def _is_stale(holder: dict) -> bool:
-    """A lock of a process on this host that no longer exists."""
-    if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
-        return False
-    try:
-        os.kill(holder["pid"], 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class Phases:

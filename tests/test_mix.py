@@ -1,12 +1,14 @@
 """`ziya mix` on small packs written without Spark: the blend a recipe resolves to (weights spread
-over a source's shards by tokens, prefixes, epochs), and clear errors for bad recipes."""
+over a source's shards by tokens, prefixes, epochs), clear errors for bad recipes, one run per output."""
 from __future__ import annotations
 
 import json
 import os
+import socket
 
 import pytest
 
+from corpus_tools import storage
 from corpus_tools.config import ConfigError
 from corpus_tools.mix import MixError, build_blends
 from corpus_tools.tokenizer import load_tokenizer
@@ -76,6 +78,19 @@ def test_cli_writes_the_blends_and_prints_the_plan(tmp_path, pack, capsys):
     printed = capsys.readouterr().out
     assert "upsampled" in printed and "downsampled" in printed
     assert [s["name"] for s in json.loads(out.read_text())["stages"]] == ["general", "docs_only"]
+    assert not os.path.exists(f"{out}.lock"), "the lock is released"
+
+
+def test_a_mix_into_a_busy_output_is_refused_in_one_line(tmp_path, pack, capsys):
+    out = tmp_path / "blends.json"
+    argv = ["mix", "--recipe", recipe_file(tmp_path, RECIPE), "--pack", pack[0], "--output", str(out)]
+    with storage.exclusive_lock(f"{out}.lock", "mix", str(out)):  # another run, as this process
+        assert cli_main(argv) == 2
+    err = capsys.readouterr().err
+    holder = f"(mix on {socket.gethostname()}, pid {os.getpid()}, started "
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"ziya mix: error: {out} is being written by another run {holder}"), err
+    assert not out.exists()
 
 
 def test_unknown_source_is_refused(tmp_path, pack):

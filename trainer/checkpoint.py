@@ -8,7 +8,9 @@
   guard's state and the run's config.
 It is written into DIR/step-NNNNNNN.tmp and renamed when complete; DIR/latest (the name of the newest
 complete checkpoint) is then replaced atomically. A save killed half-way leaves only a .tmp directory,
-which the next save of that step overwrites and a resume never reads.
+which the next save of that step overwrites and a resume never reads. The .tmp name is fixed, not
+unique per attempt: that is safe because a run holds OUT/train.lock throughout (`trainer.run_lock`),
+so one run at a time writes DIR.
 
 A checkpoint without optimizer/ (e.g. an HF import, `trainer.hf`) can seed a run's weights
 (`load_model_weights`, the config's `checkpoint.init_from`).
@@ -32,7 +34,9 @@ def step_name(step: int) -> str:
 
 def save_checkpoint(root: str, step: int, state: dict, model, opt, master) -> Path:
     """Write DIR/step-N atomically (see the module docstring) and point DIR/latest at it. `state` is
-    the JSON-able run state (step, data position, ...); collective: every rank calls it."""
+    the JSON-able run state (step, data position, ...); collective: every rank calls it. The caller
+    holds the run's lock (`trainer.run_lock.hold`, as `trainer.train` does): DIR/step-N.tmp is a fixed
+    name, safe only with one writer of DIR."""
     from megatron.core import dist_checkpointing
 
     rank = torch.distributed.get_rank()

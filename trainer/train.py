@@ -20,24 +20,38 @@ Everything a resumed run needs is in the checkpoint (`trainer.checkpoint`): weig
 master weights, step, data position (stage, samples consumed in it) and the loss guard's window; the
 LR is a pure function of the step. So a run stopped and resumed (`checkpoint.resume`, on by default:
 rerun the same command) produces exactly the uninterrupted run's losses on CPU.
+
+One run per `out`: rank 0 holds OUT/train.lock for the whole run (`trainer.run_lock`), so a second
+run with the same `out` is refused, naming the first, before it reads or writes a checkpoint.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 
 import torch
 
+from corpus_tools.storage import LockHeld
 from trainer.config import ModelConfig, get_model_config
 from trainer.run_config import RunConfig, load_run_config
 
 
 def train(cfg: RunConfig) -> list[dict]:
     """Run (or resume) training; return the metrics of the steps this call ran. Needs
-    `trainer.parallel.init_distributed` first."""
+    `trainer.parallel.init_distributed` first. Rank 0 holds OUT/train.lock throughout
+    (`trainer.run_lock`): while another run holds it, every rank raises LockHeld before reading or
+    writing anything under `out`."""
+    from trainer.run_lock import hold
+
+    with hold(cfg.out):
+        return _train(cfg)
+
+
+def _train(cfg: RunConfig) -> list[dict]:
     from megatron.core import parallel_state as ps
 
     from trainer.checkpoint import latest_checkpoint, load_checkpoint, load_model_weights
@@ -249,6 +263,10 @@ def main(argv=None) -> None:
     init_distributed(cfg.device, tensor_parallel_size=cfg.parallel.tp, seed=cfg.seed)
     try:
         train(cfg)
+    except LockHeld as exc:  # another run writes `out`: one line and exit 2, not a traceback per rank
+        if torch.distributed.get_rank() == 0:
+            print(f"trainer.train: error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     finally:
         destroy_distributed()
 

@@ -71,8 +71,10 @@ def cmd_mix(args: argparse.Namespace) -> int:
     from corpus_tools import storage
     from corpus_tools.mix import build_blends, format_table
 
-    blends = build_blends(args.recipe, args.pack)
-    storage.write_atomically(storage.resolve(args.output), json.dumps(blends, indent=2))
+    out = storage.resolve(args.output)
+    with storage.exclusive_lock(out + ".lock", "mix", out):  # one run per output, as a stage's
+        blends = build_blends(args.recipe, args.pack)
+        storage.write_atomically(out, json.dumps(blends, indent=2))
     print(format_table(blends))
     print(f"blends of {len(blends['stages'])} stage(s) written to {args.output}")
     return 0
@@ -278,12 +280,12 @@ def main(argv: list[str] | None = None) -> int:
         from corpus_tools.lm.model import ModelError
         from corpus_tools.mix import MixError
         from corpus_tools.shards import ShardError
-        from corpus_tools.storage import StorageError
+        from corpus_tools.storage import LockHeld, StorageError
         from corpus_tools.tokenizer import TokenizerError
         from pipelines.spark import JavaMissing
-        from pipelines.stage import OutputExists, OutputLocked
+        from pipelines.stage import OutputExists
 
-        if isinstance(exc, (ConfigError, StorageError, JavaMissing, OutputExists, OutputLocked, FileNotFoundError,
+        if isinstance(exc, (ConfigError, StorageError, JavaMissing, OutputExists, LockHeld, FileNotFoundError,
                             TokenizerError, ShardError, MixError, ModelError)):
             print(f"ziya {args.command}: error: {exc}", file=sys.stderr)
             return 2

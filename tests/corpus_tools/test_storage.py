@@ -1,9 +1,13 @@
 """The storage layer on local disk and on a real S3-protocol server (moto, 127.0.0.1): names,
-listing, ranged reads, atomic writes, publish with the marker last, exclusive create, and one
-clear error per failure an object store can give (tests/test_cli.py checks the CLI's line)."""
+listing, ranged reads, atomic writes (a temporary name per attempt), publish with the marker last,
+exclusive create, the one lock of every writer, and one clear error per failure an object store can
+give (tests/test_cli.py checks the CLI's line)."""
 from __future__ import annotations
 
+import json
 import os
+import re
+import socket
 
 import boto3
 import pyarrow as pa
@@ -11,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus_tools import storage
-from corpus_tools.storage import StorageError
-from tests.services import S3Service, free_port, moto_s3_server
+from corpus_tools.storage import LockHeld, StorageError
+from tests.services import S3Service, dead_pid, free_port, moto_s3_server
 
 
 @pytest.mark.parametrize("path, resolved", [
@@ -98,6 +102,68 @@ def test_an_exclusive_create_succeeds_once(root):
     assert storage.create_exclusive(path, "first")
     assert not storage.create_exclusive(path, "second")
     assert storage.read_bytes(path) == b"first"
+
+
+def test_every_attempt_writes_its_own_temporary_file(tmp_path):
+    path = str(tmp_path / "part-0.parquet")
+    first, second = storage.temporary_name(path), storage.temporary_name(path)
+    assert first != second and storage.parent(first) == storage.parent(path)
+    assert storage.basename(first).startswith(".part-0.parquet.")  # hidden: no reader lists it
+
+    a, b = storage.AtomicOutput(path), storage.AtomicOutput(path)
+    for chunk in range(3):  # interleaved writes of the same file
+        a.write(f"a{chunk}".encode())
+        b.write(f"b{chunk}".encode())
+    assert len(os.listdir(tmp_path)) == 2, "two writers, two temporary files"
+    a.commit()
+    assert storage.read_bytes(path) == b"a0a1a2"
+    b.commit()
+    assert storage.read_bytes(path) == b"b0b1b2", "the last commit wins, whole"
+    assert os.listdir(tmp_path) == ["part-0.parquet"]
+
+
+def test_a_second_lock_is_refused_naming_the_holder(root):
+    lock, target = storage.join(root, "out.lock"), storage.join(root, "out")
+    with storage.exclusive_lock(lock, "clean", target):
+        held = storage.read_json(lock)
+        assert (held["run"], held["host"], held["pid"]) == ("clean", socket.gethostname(), os.getpid())
+        says = (f"{target} is being written by another run (clean on {socket.gethostname()}, pid {os.getpid()}, "
+                f"started {held['started']}); wait for it, or delete {lock} if that run is gone")
+        with pytest.raises(LockHeld, match=f"^{re.escape(says)}$"):
+            with storage.exclusive_lock(lock, "dedup", target):
+                pytest.fail("two holders")
+        assert storage.read_json(lock) == held, "the refused run leaves the lock alone"
+    assert not storage.exists(lock), "released on exit"
+
+
+def test_a_lock_is_released_when_its_run_fails(root):
+    lock = storage.join(root, "out.lock")
+    with pytest.raises(ZeroDivisionError):
+        with storage.exclusive_lock(lock, "clean", "out"):
+            1 / 0
+    assert not storage.exists(lock)
+    with storage.exclusive_lock(lock, "clean", "out"):  # free again
+        pass
+
+
+def test_a_lock_left_by_a_killed_process_on_this_host_is_taken_over(root):
+    lock = storage.join(root, "out.lock")
+    assert storage.create_exclusive(lock, json.dumps({"run": "clean", "host": socket.gethostname(),
+                                                      "pid": dead_pid(), "started": "then"}))
+    with storage.exclusive_lock(lock, "clean", "out"):
+        assert storage.read_json(lock)["pid"] == os.getpid()
+    assert not storage.exists(lock)
+
+
+def test_a_lock_of_another_host_is_never_taken_over(root):
+    """No way to ask another host whether its pid lives: the user is told which lock to delete."""
+    lock = storage.join(root, "out.lock")
+    pid = dead_pid()
+    storage.create_exclusive(lock, json.dumps({"run": "pack", "host": "another-host", "pid": pid, "started": "then"}))
+    with pytest.raises(LockHeld, match=re.escape(f"(pack on another-host, pid {pid}, started then)")):
+        with storage.exclusive_lock(lock, "pack", "out"):
+            pass
+    assert storage.read_json(lock)["host"] == "another-host"
 
 
 def test_a_missing_input_and_a_missing_bucket_are_told_apart(s3_bucket):

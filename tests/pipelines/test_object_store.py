@@ -109,10 +109,10 @@ def test_a_publish_cut_short_is_finished_by_the_next_run(spark, s3_clean):
 
 def test_a_second_run_into_the_same_s3_output_is_refused(spark, bucket):
     target = f"{bucket}/out/locked"
-    holder = {"stage": "clean", "host": "another-host", "pid": 1, "started": "2026-12-03T00:00:00+0000"}
+    holder = {"run": "clean", "host": "another-host", "pid": 1, "started": "2026-12-03T00:00:00+0000"}
     assert storage.create_exclusive(target + ".lock", json.dumps(holder))
     assert not storage.create_exclusive(target + ".lock", "{}"), "the conditional create must refuse"
-    with pytest.raises(OutputLocked, match="another-host, pid 1"):
+    with pytest.raises(OutputLocked, match=r"\(clean on another-host, pid 1, "):
         clean.run(spark, [f"{bucket}/in"], target, CleanConfig())
     assert not storage.exists(target + ".incomplete/_run.json"), "refused before writing anything"
     storage.remove(target + ".lock")
@@ -120,7 +120,7 @@ def test_a_second_run_into_the_same_s3_output_is_refused(spark, bucket):
 
 def test_a_lock_left_by_a_killed_run_on_this_host_is_taken_over(tmp_path):
     target = str(tmp_path / "out")
-    dead = {"stage": "clean", "host": socket.gethostname(), "pid": 2 ** 22 + 7, "started": "then"}
+    dead = {"run": "clean", "host": socket.gethostname(), "pid": 2 ** 22 + 7, "started": "then"}
     storage.create_exclusive(target + ".lock", json.dumps(dead))
     with StageOutput(target, "{}").lock("clean"):
         assert storage.read_json(target + ".lock")["pid"] == os.getpid()

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 
 import pytest
 
+from tests.services import dead_pid
 from tests.trainer._launch import DEMO_CONFIG, read_metrics, ziya_train
 from tests.trainer._shards import build_shards
 
@@ -71,8 +73,10 @@ def run_here(blends, out, *extra) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def reference(blends, tmp_path_factory):
-    """The uninterrupted run: TP=1, DP=1 (two accumulation steps), 6 steps over both stages."""
+    """The uninterrupted run: TP=1, DP=1 (two accumulation steps), 6 steps over both stages. Its
+    `out` starts with the lock of a run killed with -9 (a pid gone from this host): taken over."""
     out = tmp_path_factory.mktemp("reference")
+    (out / "train.lock").write_text(json.dumps({"run": "train", "host": socket.gethostname(), "pid": dead_pid()}))
     return run_here(blends, out), out
 
 
@@ -173,6 +177,7 @@ def test_metrics_jsonl_tensorboard_and_config_are_written(reference):
     assert all(m["mfu"] is None and m["throughput/tokens_per_s"] > 0 and m["memory/gib"] > 0.05 for m in lines)
     assert list((out / "tensorboard").glob("events.out.tfevents.*"))
     assert json.loads((out / "config.json").read_text())["data"]["seq_length"] == SEQ
+    assert not (out / "train.lock").exists(), "the run's lock is released when it ends"
 
 
 def test_nan_and_spike_steps_skip_their_update(blends, tmp_path):
