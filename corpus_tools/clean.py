@@ -82,16 +82,14 @@ class CleanConfig:
     input: InputConfig = field(default_factory=InputConfig)
     preprocess: Preprocessor = field(default_factory=Preprocessor)
     langid: LangIdConfig = field(default_factory=LangIdConfig)
-    # filter name -> parameter overrides ({} for defaults), or None/false to disable it.
+    # filter name -> parameter overrides ({} for defaults), or None/false to disable it;
+    # checked by build_filters against each filter's fields.
     filters: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "CleanConfig":
         cfg = config_lib.load(cls, data)
-        try:
-            build_filters(cfg.filters)  # validate filter names and parameters now, not in a task
-        except (TypeError, ValueError) as exc:
-            raise config_lib.ConfigError(f"config.filters: {exc}") from exc
+        build_filters(cfg.filters)  # validate filter names and parameters now, on the driver, not in a task
         return cfg
 
 

@@ -12,12 +12,13 @@ import hashlib
 import json
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
 import numpy as np
 import pyarrow as pa
 
 from corpus_tools import config as config_lib
-from corpus_tools.config import ConfigError
+from corpus_tools.config import ConfigError, PositiveInt, Range
 from corpus_tools.readers import InputConfig
 from corpus_tools.urls import url_key
 
@@ -56,16 +57,18 @@ class DedupConfig:
     # (en 5%-edited copies: J >= 0.74) while documents sharing half their text or boilerplate stay
     # below 0.49 at either size. 3-grams at 0.7 reach F1 0.976 with no hard negative merged; the
     # customary 5-grams at 0.8 (datasketch, text-dedup) reach 0.69: they only catch ~1% edits.
-    threshold: float = 0.7
-    num_perm: int = 128  # permutations (signature length); DataTrove uses 14 bands x 8 rows = 112
-    ngram: int = 3
+    threshold: Annotated[float, Range(0, 1, low_open=True)] = 0.7
+    num_perm: Annotated[int, Range(2)] = 128  # permutations (signature length); DataTrove uses 14 bands x 8 rows = 112
+    ngram: PositiveInt = 3
     # Base hash of a shingle: "murmur3" (MurmurHash3_x86_32, ~1.5-2x the signature throughput of
     # SHA-1 on Chinese) or "sha1" (datasketch's default). Either way signatures equal datasketch's
     # MinHash(num_perm, seed, hashfunc=MinHasher(hash=...).hashfunc).
-    hash: str = "murmur3"
-    seed: int = 1  # datasketch's default seed: signatures match datasketch.MinHash(seed=1)
-    bands: int | None = None  # LSH bands x rows; None: optimal_param(threshold, num_perm), see resolved()
-    rows: int | None = None
+    hash: Literal["murmur3", "sha1"] = "murmur3"
+    # datasketch's default seed: signatures match datasketch.MinHash(seed=1); the range is
+    # np.random.RandomState's, which draws the permutations.
+    seed: Annotated[int, Range(0, 2**32 - 1)] = 1
+    bands: PositiveInt | None = None  # LSH bands x rows; None: optimal_param(threshold, num_perm), see resolved()
+    rows: PositiveInt | None = None
     # Check each candidate edge by the signatures' estimated Jaccard >= threshold: drops LSH
     # false positives, at the price of a join of the edges with the signatures.
     verify: bool = True
@@ -75,16 +78,10 @@ class DedupConfig:
     quality_higher_is_better: bool | None = None  # None: known columns' direction, else True
 
     def __post_init__(self):
-        if not 0.0 < self.threshold <= 1.0:
-            raise ConfigError(f"threshold must be in (0, 1], got {self.threshold}")
-        if self.hash not in ("murmur3", "sha1"):
-            raise ConfigError(f"hash must be 'murmur3' or 'sha1', got {self.hash!r}")
-        if self.num_perm < 2 or self.ngram < 1:
-            raise ConfigError(f"num_perm must be >= 2 and ngram >= 1, got {self.num_perm}, {self.ngram}")
         if (self.bands is None) != (self.rows is None):
             raise ConfigError("give both bands and rows, or neither")
-        if self.bands is not None and (self.bands < 1 or self.rows < 1 or self.bands * self.rows > self.num_perm):
-            raise ConfigError(f"bands x rows must be positive and <= num_perm ({self.num_perm}), got {self.bands} x {self.rows}")
+        if self.bands is not None and self.bands * self.rows > self.num_perm:
+            raise ConfigError(f"bands x rows must be <= num_perm ({self.num_perm}), got {self.bands} x {self.rows}")
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "DedupConfig":

@@ -33,6 +33,7 @@ from typing import ClassVar
 
 import regex
 
+from corpus_tools.config import Share
 from corpus_tools.filters.base import DocumentFilter
 from corpus_tools.normalize import HAN_RANGES, KANA_RANGES
 from corpus_tools.text import Doc
@@ -196,7 +197,7 @@ class LanguageFilter(DocumentFilter):
     name: ClassVar[str] = "language"
     reasons: ClassVar[tuple[str, ...]] = ("lang_not_allowed", "lang_score_too_low")
     allowed: list[str] | None = None
-    min_score: float | None = 0.65
+    min_score: Share | None = 0.65
 
     def drop_reason(self, lang: str | None, score: float) -> str | None:
         """The drop reason for a document identified as `lang` with probability `score`, or None."""

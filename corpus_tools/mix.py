@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, field
 
 from corpus_tools import storage
-from corpus_tools.config import ConfigError, load, read_file
+from corpus_tools.config import ConfigError, PositiveFloat, PositiveInt, load, read_file
 from corpus_tools.shards import load_manifest
 
 
@@ -33,26 +33,19 @@ class MixError(ValueError):
 @dataclass
 class Stage:
     name: str
-    tokens: int
-    sources: dict[str, float]
+    tokens: PositiveInt
+    sources: dict[str, PositiveFloat]  # source = weight
     lr_rewarm: bool = False
 
     def __post_init__(self):
-        if not isinstance(self.tokens, int) or self.tokens < 1:
-            raise ValueError(f"stage {self.name!r}: tokens must be a positive integer, got {self.tokens!r}")
-        if not isinstance(self.sources, dict) or not self.sources:
+        if not self.sources:
             raise ValueError(f"stage {self.name!r}: sources must be a non-empty table of source = weight")
-        for source, weight in self.sources.items():
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-                raise ValueError(f"stage {self.name!r}: weight of {source!r} must be a positive number, got {weight!r}")
-        if not isinstance(self.lr_rewarm, bool):
-            raise ValueError(f"stage {self.name!r}: lr_rewarm must be true or false")
 
 
 @dataclass
 class Recipe:
-    stages: list = field(default_factory=list)
-    packs: list = field(default_factory=list)  # pack directories, when --pack does not name them
+    stages: list[Stage] = field(default_factory=list)
+    packs: list[str] = field(default_factory=list)  # pack directories, when --pack does not name them
 
     @classmethod
     def from_file(cls, path: str) -> "Recipe":

@@ -41,6 +41,7 @@ from typing import ClassVar
 
 import regex
 
+from corpus_tools.config import PositiveInt
 from corpus_tools.document import segment_id
 
 CJK_FULLWIDTH_PUNCTUATION = "，！？：；（）"  # kept full-width by NFKC and the full-width step
@@ -397,11 +398,7 @@ class Preprocessor:
     strip_html: bool = True
     normalize_whitespace: bool = True
     remove_emoji: bool = False
-    max_segment_chars: int | None = 100_000  # None: never split
-
-    def __post_init__(self):
-        if self.max_segment_chars is not None and self.max_segment_chars < 1:
-            raise ValueError(f"max_segment_chars must be >= 1 or None, got {self.max_segment_chars}")
+    max_segment_chars: PositiveInt | None = 100_000  # None: never split
 
     @cached_property
     def _chain(self) -> tuple[list[Normalizer], HtmlStripper | None, list[Normalizer]]:

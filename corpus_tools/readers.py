@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import zstandard
 
 from corpus_tools import storage
+from corpus_tools.config import PositiveInt
 from corpus_tools.document import (
     DOCUMENT_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -43,11 +44,11 @@ class InputConfig:
     url_field: str | None = "url"
     source_field: str | None = "source"
     source: str | None = None  # the source name when records carry none; default: file stem
-    batch_rows: int = 1024
+    batch_rows: PositiveInt = 1024
     # Uncompressed JSONL larger than this is split. Cleaning runs at a few MB/s per core, so a
     # 32 MiB split is a task of ~10 s: small enough to balance cores, large enough to amortize.
-    split_bytes: int = 32 * 1024 * 1024
-    max_record_bytes: int = 64 * 1024 * 1024  # larger records are quarantined, not parsed
+    split_bytes: PositiveInt = 32 * 1024 * 1024
+    max_record_bytes: PositiveInt = 64 * 1024 * 1024  # larger records are quarantined, not parsed
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from corpus_tools import storage
-from corpus_tools.config import load
+from corpus_tools.config import NonNegativeInt, PositiveInt, load
 from corpus_tools.readers import InputConfig
 
 INDEX_MAGIC = b"MMIDIDX\x00\x00"
@@ -290,14 +290,9 @@ class PackConfig:
     tokenizer: str | None = None  # a SentencePiece model path; None: the default base (see corpus_tools.tokenizer)
     # A shard holds at most this many tokens plus one document: a document is never split across
     # shards, so the document that crosses the limit ends its shard (an over-long one makes it larger).
-    shard_tokens: int = DEFAULT_SHARD_TOKENS
-    encode_threads: int = 1  # SentencePiece threads per task: Spark already runs one task per core
-
-    def __post_init__(self):
-        if not isinstance(self.shard_tokens, int) or self.shard_tokens < 1:
-            raise ValueError(f"shard_tokens must be a positive integer, got {self.shard_tokens!r}")
-        if not isinstance(self.encode_threads, int) or self.encode_threads < 0:
-            raise ValueError(f"encode_threads must be >= 0 (0: one per core), got {self.encode_threads!r}")
+    shard_tokens: PositiveInt = DEFAULT_SHARD_TOKENS
+    # SentencePiece threads per task (0: one per core): Spark already runs one task per core
+    encode_threads: NonNegativeInt = 1
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "PackConfig":

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from corpus_tools.config import PositiveInt, load
+
 
 @dataclass(frozen=True)
 class ComponentsConfig:
@@ -17,17 +19,11 @@ class ComponentsConfig:
     # Checkpoint the edge DataFrame every this many rounds. A round reads its input edges about a
     # dozen times over (unions, self-joins), so an uncut plan, and the task binaries Spark ships,
     # grow ~12x per round: cut every round unless rounds are trivial.
-    checkpoint_every: int = 1
-    max_rounds: int = 64  # large-star/small-star needs O(log n) rounds; more means a bug
-
-    def __post_init__(self):
-        if self.checkpoint_every < 1 or self.max_rounds < 1:
-            raise ValueError("checkpoint_every and max_rounds must be >= 1")
+    checkpoint_every: PositiveInt = 1
+    max_rounds: PositiveInt = 64  # large-star/small-star needs O(log n) rounds; more means a bug
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "ComponentsConfig":
-        from corpus_tools.config import load
-
         return load(cls, data, "spark")
 
 

@@ -108,8 +108,9 @@ def test_packs_with_different_tokenizers_are_refused(tmp_path, pack):
 
 
 @pytest.mark.parametrize("bad, message", [
-    ('[[stages]]\nname = "a"\ntokens = 0\nsources = { news = 1 }', "tokens must be a positive integer"),
-    ('[[stages]]\nname = "a"\ntokens = 5\nsources = { news = -1 }', "weight of 'news' must be a positive number"),
+    ('[[stages]]\nname = "a"\ntokens = 0\nsources = { news = 1 }', "stages[0].tokens = 0: expected an integer >= 1"),
+    ('[[stages]]\nname = "a"\ntokens = 5\nsources = { news = -1 }',
+     "stages[0].sources.news = -1: expected a finite number > 0"),
     ('[[stages]]\nname = "a"\ntokens = 5\nsources = {}', "sources must be a non-empty table"),
     ('[[stages]]\nname = "a"\ntokens = 5\nsource = { news = 1 }', "unknown key"),
     ('packs = []', "at least one [[stages]]"),

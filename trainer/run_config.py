@@ -11,61 +11,66 @@
     [stability] spike_factor, spike_window, inject
     [metrics]   log_interval, peak_tflops, batch_hash
 
-Unknown keys fail at load with the path that holds them (`corpus_tools.config.load`).
+Unknown keys and values of the wrong type or out of range fail at load, naming the key
+(`corpus_tools.config.load`), before torch is imported.
 """
 from __future__ import annotations
 
 import dataclasses
 import tomllib
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Annotated, Literal, Optional
 
-from corpus_tools.config import ConfigError, load, read_file
+from corpus_tools.config import (ConfigError, NonNegativeFloat, NonNegativeInt, PositiveInt, Range, load,
+                                 read_file)
 from trainer.schedule import LRSchedule
+
+
+Beta = Annotated[float, Range(0, 1, high_open=True)]  # an Adam moment decay: 1 would never forget
 
 
 @dataclass(frozen=True)
 class DataConfig:
     blends: str = ""  # a `ziya mix` blends JSON
-    seq_length: int = 0  # 0: the model config's
-    micro_batch_size: int = 4
-    global_batch_size: int = 16  # = micro x dp x gradient-accumulation steps
-    steps: int = 0  # optimizer steps of the whole run; 0: until every stage's token budget is spent
+    seq_length: NonNegativeInt = 0  # 0: the model config's
+    micro_batch_size: PositiveInt = 4
+    global_batch_size: PositiveInt = 16  # = micro x dp x gradient-accumulation steps
+    steps: NonNegativeInt = 0  # optimizer steps of the whole run; 0: until every stage's token budget is spent
     cache_dir: str = ""  # megatron-core's sample-index cache; "": OUT/data_cache
 
     def __post_init__(self) -> None:
-        if self.micro_batch_size <= 0 or self.global_batch_size % self.micro_batch_size:
-            raise ValueError("global_batch_size must be a positive multiple of micro_batch_size")
+        if self.global_batch_size % self.micro_batch_size:
+            raise ValueError("global_batch_size must be a multiple of micro_batch_size")
 
 
 @dataclass(frozen=True)
 class ParallelConfig:
-    tp: int = 1
+    tp: PositiveInt = 1
 
 
 @dataclass(frozen=True)
 class OptimizerConfig:
     """AdamW with LLaMA-2's betas and weight decay."""
-    weight_decay: float = 0.1
-    beta1: float = 0.9
-    beta2: float = 0.95
-    grad_clip: float = 1.0  # max global gradient norm; 0 disables clipping
+    weight_decay: NonNegativeFloat = 0.1
+    beta1: Beta = 0.9
+    beta2: Beta = 0.95
+    grad_clip: NonNegativeFloat = 1.0  # max global gradient norm; 0 disables clipping
 
 
 @dataclass(frozen=True)
 class CheckpointConfig:
-    save_interval: int = 0  # also save every N steps (0: only at the end)
+    save_interval: NonNegativeInt = 0  # also save every N steps (0: only at the end)
     resume: bool = True  # continue from OUT/checkpoints' latest checkpoint if there is one
     init_from: str = ""  # a checkpoint (e.g. `ziya` HF import) to take model weights from at step 0
-    exit_after_steps: int = 0  # save and stop after this step as if killed (tests, time-limited jobs)
+    exit_after_steps: NonNegativeInt = 0  # save and stop after this step as if killed (tests, time-limited jobs)
 
 
 @dataclass(frozen=True)
 class StabilityConfig:
     """Skip the update of a step whose loss or gradient norm is NaN/Inf, or whose loss exceeds
     spike_factor x the mean of the last spike_window accepted losses."""
-    spike_factor: float = 3.0  # 0 disables spike detection
-    spike_window: int = 20
+    spike_factor: NonNegativeFloat = 3.0  # 0 disables spike detection
+    spike_window: PositiveInt = 20
     inject: tuple[str, ...] = ()  # test hook: "nan@STEP" or "spike@STEP" corrupts that step's loss
 
     def __post_init__(self) -> None:
@@ -84,18 +89,18 @@ class StabilityConfig:
 
 @dataclass(frozen=True)
 class MetricsConfig:
-    log_interval: int = 1  # console line every N steps (metrics.jsonl and TensorBoard: every step)
-    peak_tflops: float = 0.0  # per device, for MFU; 0: the GPU's datasheet peak (CPU: n/a)
+    log_interval: PositiveInt = 1  # console line every N steps (metrics.jsonl and TensorBoard: every step)
+    peak_tflops: NonNegativeFloat = 0.0  # per device, for MFU; 0: the GPU's datasheet peak (CPU: n/a)
     batch_hash: bool = False  # log a digest of each global batch's samples (tests; one gather per step)
 
 
 @dataclass(frozen=True)
 class RunConfig:
     model: str = "tiny"
-    device: str = "cpu"
-    precision: str = "auto"  # auto (bf16 on cuda, fp32 on cpu) | bf16 | fp32
-    attention: str = "sdpa"
-    seed: int = 1234
+    device: Literal["cpu", "cuda"] = "cpu"
+    precision: Literal["auto", "bf16", "fp32"] = "auto"  # auto: bf16 on cuda, fp32 on cpu
+    attention: Literal["sdpa", "local"] = "sdpa"  # trainer.model.ATTENTION_BACKENDS
+    seed: NonNegativeInt = 1234  # numpy's RandomState, which orders samples, takes no negative seed
     out: str = "out/train"
     data: DataConfig = field(default_factory=DataConfig)
     parallel: ParallelConfig = field(default_factory=ParallelConfig)
@@ -106,10 +111,6 @@ class RunConfig:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
     def __post_init__(self) -> None:
-        if self.device not in ("cpu", "cuda"):
-            raise ValueError(f"device must be cpu or cuda, got {self.device!r}")
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
         if not self.data.blends:
             raise ValueError("data.blends is required (a `ziya mix` blends JSON)")
 
@@ -144,14 +145,9 @@ def load_run_config(path: Optional[str], overrides: list[str] = ()) -> RunConfig
             if not isinstance(table, dict):
                 raise ConfigError(f"--set {item}: {k} is not a table")
         table[keys[-1]] = value
-    stability = data.get("stability")
-    if isinstance(stability, dict) and "inject" in stability:  # TOML arrays load as lists
-        stability["inject"] = tuple(stability["inject"])
     return load(RunConfig, data)
 
 
 def from_dict(data: dict) -> RunConfig:
     """A RunConfig from `to_dict()`'s output (e.g. a checkpoint's state.json)."""
-    data = {**data, "stability": {**data.get("stability", {}),
-                                  "inject": tuple(data.get("stability", {}).get("inject", ()))}}
     return load(RunConfig, data)

@@ -20,25 +20,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
-KINDS = ("cosine", "wsd", "constant")
+from corpus_tools.config import NonNegativeFloat, NonNegativeInt, PositiveFloat, Range
+
+Kind = Literal["cosine", "wsd", "constant"]
 
 
 @dataclass(frozen=True)
 class LRSchedule:
-    kind: str = "cosine"
-    lr: float = 3e-4  # peak
-    min_lr: float = 3e-5  # end of the decay (LLaMA-2: 10% of the peak)
-    warmup_steps: int = 0
-    decay_fraction: float = 0.2  # wsd only: share of a segment's steps spent decaying
+    kind: Kind = "cosine"
+    lr: PositiveFloat = 3e-4  # peak
+    min_lr: NonNegativeFloat = 3e-5  # end of the decay (LLaMA-2: 10% of the peak)
+    warmup_steps: NonNegativeInt = 0
+    # wsd only: share of a segment's steps spent decaying
+    decay_fraction: Annotated[float, Range(0, 1, low_open=True)] = 0.2
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"schedule kind must be one of {KINDS}, got {self.kind!r}")
-        if not 0 <= self.min_lr <= self.lr:
-            raise ValueError(f"need 0 <= min_lr <= lr, got min_lr={self.min_lr}, lr={self.lr}")
-        if self.warmup_steps < 0 or not 0 < self.decay_fraction <= 1:
-            raise ValueError("warmup_steps must be >= 0 and decay_fraction in (0, 1]")
+        if self.min_lr > self.lr:
+            raise ValueError(f"need min_lr <= lr, got min_lr={self.min_lr}, lr={self.lr}")
 
     def lr_in_segment(self, i: int, n: int) -> float:
         """Learning rate of step `i` (0-based) of a segment of `n` steps."""

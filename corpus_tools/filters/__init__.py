@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from corpus_tools import config as config_lib
 from corpus_tools.filters.base import DocumentFilter, LineFilter
 from corpus_tools.filters.basic import CharacterQuality, DocumentLength
 from corpus_tools.filters.c4 import (
@@ -79,18 +80,20 @@ def all_reasons() -> list[str]:
     return [r for f in DOCUMENT_FILTERS.values() for r in f.reasons] + [ALL_LINES_REMOVED]
 
 
-def build_filters(config: dict[str, dict | None] | None = None) -> tuple[list[DocumentFilter], list[LineFilter]]:
+def build_filters(config: dict[str, dict | None] | None = None,
+                  where: str = "config.filters") -> tuple[list[DocumentFilter], list[LineFilter]]:
     """Instantiate every registered filter, in registry order, with `config`'s overrides.
 
     `config` maps a filter name to its parameter overrides; None or False drops the whole
-    filter (a parameter set to None disables one rule). Unknown names and parameters raise
-    ValueError.
+    filter (a parameter set to None disables one rule). Unknown names, unknown parameters and
+    values that do not fit a parameter's type or range raise ConfigError naming
+    `where.<filter>.<parameter>`.
     """
     config = dict(config or {})
     unknown = set(config) - set(DOCUMENT_FILTERS) - set(LINE_FILTERS)
     if unknown:
         known = ", ".join([*DOCUMENT_FILTERS, *LINE_FILTERS])
-        raise ValueError(f"unknown filter(s) {sorted(unknown)}; known filters: {known}")
+        raise config_lib.ConfigError(f"{where}: unknown filter(s) {sorted(unknown)}; known filters: {known}")
     built: dict[str, list] = {"doc": [], "line": []}
     for kind, registry in (("doc", DOCUMENT_FILTERS), ("line", LINE_FILTERS)):
         for name, cls in registry.items():
@@ -100,11 +103,9 @@ def build_filters(config: dict[str, dict | None] | None = None) -> tuple[list[Do
             if overrides is True:
                 overrides = {}
             if not isinstance(overrides, dict):
-                raise ValueError(f"filter {name!r}: expected a dict of parameters, None or False, got {overrides!r}")
-            bad = set(overrides) - set(cls.params())
-            if bad:
-                raise ValueError(f"filter {name!r}: unknown parameter(s) {sorted(bad)}; known: {', '.join(cls.params())}")
-            built[kind].append(cls(**overrides))
+                raise config_lib.ConfigError(f"{where}.{name} = {overrides!r}: expected a dict of parameters, "
+                                             "true, false or null")
+            built[kind].append(config_lib.load(cls, overrides, f"{where}.{name}"))
     return built["doc"], built["line"]
 
 

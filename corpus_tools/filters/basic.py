@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from corpus_tools.config import NonNegativeFloat, NonNegativeInt, Share
 from corpus_tools.filters.base import DocumentFilter
 from corpus_tools.text import CONTROL, DIGIT, PUNCT, SYMBOL, Doc
 
@@ -66,9 +67,9 @@ class DocumentLength(DocumentFilter):
     name: ClassVar[str] = "length"
     reasons: ClassVar[tuple[str, ...]] = ("too_few_chars", "too_many_chars", "mean_line_length_too_short")
 
-    min_chars: int | None = 200
-    max_chars: int | None = None
-    min_mean_line_chars: float | None = 10
+    min_chars: NonNegativeInt | None = 200
+    max_chars: NonNegativeInt | None = None
+    min_mean_line_chars: NonNegativeFloat | None = 10
 
     def check(self, doc: Doc) -> str | None:
         n = doc.signals["chars"] = len(doc.text)
@@ -118,13 +119,13 @@ class CharacterQuality(DocumentFilter):
         "too_many_punctuation_runs",
     )
 
-    max_control_char_fraction: float | None = 0.01
-    max_replacement_char_fraction: float | None = 0.005
-    max_symbol_fraction: float | None = 0.2
-    max_digit_fraction: float | None = 0.3
-    max_url_word_ratio: float | None = 0.1
-    max_email_word_ratio: float | None = 0.05
-    max_punctuation_run_fraction: float | None = 0.1
+    max_control_char_fraction: Share | None = 0.01
+    max_replacement_char_fraction: Share | None = 0.005
+    max_symbol_fraction: Share | None = 0.2
+    max_digit_fraction: Share | None = 0.3
+    max_url_word_ratio: NonNegativeFloat | None = 0.1
+    max_email_word_ratio: NonNegativeFloat | None = 0.05
+    max_punctuation_run_fraction: Share | None = 0.1
 
     def check(self, doc: Doc) -> str | None:
         counts, chars, words = doc.class_counts, doc.non_space_chars or 1, doc.n_words or 1

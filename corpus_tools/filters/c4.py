@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from corpus_tools.config import NonNegativeInt
 from corpus_tools.filters.base import DocumentFilter, LineFilter
 from corpus_tools.text import ELLIPSES, Doc, count_sentences, ends_with_terminal, split_words
 
@@ -69,7 +70,7 @@ class C4Quality(DocumentFilter):
 
     lorem_ipsum: bool | None = True
     curly_bracket: bool | None = True
-    min_sentences: int | None = 5
+    min_sentences: NonNegativeInt | None = 5
 
     def check(self, doc: Doc) -> str | None:
         lower = doc.text_lower
@@ -104,7 +105,7 @@ class C4LongWordLines(LineFilter):
     """Remove lines with a word longer than 1,000 characters (C4 code, `max_word_length`)."""
 
     name: ClassVar[str] = "c4_long_word_lines"
-    max_word_chars: int | None = MAX_WORD_CHARS
+    max_word_chars: NonNegativeInt | None = MAX_WORD_CHARS
 
     def may_drop(self, doc: Doc) -> bool:
         return self.max_word_chars is not None and doc.n_words > 0 and int(doc.word_lengths.max()) > self.max_word_chars
@@ -134,7 +135,7 @@ class C4ShortLines(LineFilter):
     """Remove lines with fewer than 3 words (C4 code, `min_words_per_line`)."""
 
     name: ClassVar[str] = "c4_short_lines"
-    min_words: int | None = MIN_WORDS_PER_LINE
+    min_words: NonNegativeInt | None = MIN_WORDS_PER_LINE
 
     def may_drop(self, doc: Doc) -> bool:
         return self.min_words is not None

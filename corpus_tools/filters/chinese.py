@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from corpus_tools.config import NonNegativeFloat, Share
 from corpus_tools.filters.base import DocumentFilter
 from corpus_tools.text import Doc
 
@@ -56,10 +57,10 @@ class ChineseQuality(DocumentFilter):
         "zh_sentences_too_long",
     )
 
-    min_cjk_fraction: float | None = 0.3
-    min_punctuation_ratio: float | None = 0.02
-    min_mean_sentence_chars: float | None = 5
-    max_mean_sentence_chars: float | None = 300
+    min_cjk_fraction: Share | None = 0.3
+    min_punctuation_ratio: NonNegativeFloat | None = 0.02
+    min_mean_sentence_chars: NonNegativeFloat | None = 5
+    max_mean_sentence_chars: NonNegativeFloat | None = 300
 
     def check(self, doc: Doc) -> str | None:
         if not is_chinese(doc):

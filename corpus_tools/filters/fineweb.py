@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from corpus_tools.config import NonNegativeFloat, NonNegativeInt, Share
 from corpus_tools.filters.base import DocumentFilter
 from corpus_tools.text import Doc
 
@@ -45,16 +46,16 @@ class FineWebQuality(DocumentFilter):
         "fineweb_too_many_newlines",
     )
 
-    min_terminal_line_fraction: float | None = 0.12
-    max_short_line_fraction: float | None = 0.67
-    max_duplicate_line_char_fraction: float | None = 0.01
-    max_newline_word_ratio: float | None = 0.3
-    short_line_chars: int = 30
+    min_terminal_line_fraction: Share | None = 0.12
+    max_short_line_fraction: Share | None = 0.67
+    max_duplicate_line_char_fraction: Share | None = 0.01
+    max_newline_word_ratio: NonNegativeFloat | None = 0.3
+    short_line_chars: NonNegativeInt = 30
     # 30 characters of English are about 5 words; 15 CJK characters are about 9 Chinese words
     # (1.64 characters each, see GopherRepetition), already a short sentence. Measured on 2-5 KB
     # People's Daily 1998 documents: 30 drops 1.4% of them (news with title and byline lines)
     # as short-lined, 15 drops 0.6% (mostly tables and name lists).
-    short_line_chars_cjk: int = 15
+    short_line_chars_cjk: NonNegativeInt = 15
 
     def check(self, doc: Doc) -> str | None:
         lines, s = doc.non_empty_lines, doc.signals

@@ -26,6 +26,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from corpus_tools.config import NonNegativeFloat, NonNegativeInt, PositiveFloat, Share
 from corpus_tools.filters.base import DocumentFilter
 from corpus_tools.text import CJK, ELLIPSES, LETTER, PUNCT, SYMBOL, Doc
 
@@ -98,19 +99,19 @@ class GopherQuality(DocumentFilter):
         "gopher_too_few_stop_words",
     )
 
-    min_words: int | None = 50
-    max_words: int | None = 100_000
-    min_mean_word_length: float | None = 3
-    max_mean_word_length: float | None = 10
-    max_hash_word_ratio: float | None = 0.1
-    max_ellipsis_word_ratio: float | None = 0.1
-    max_bullet_line_fraction: float | None = 0.9
-    max_ellipsis_line_fraction: float | None = 0.3
-    min_alphabetic_word_fraction: float | None = 0.8
-    min_stop_words: int | None = 2
+    min_words: NonNegativeInt | None = 50
+    max_words: NonNegativeInt | None = 100_000
+    min_mean_word_length: NonNegativeFloat | None = 3
+    max_mean_word_length: NonNegativeFloat | None = 10
+    max_hash_word_ratio: NonNegativeFloat | None = 0.1
+    max_ellipsis_word_ratio: NonNegativeFloat | None = 0.1
+    max_bullet_line_fraction: Share | None = 0.9
+    max_ellipsis_line_fraction: Share | None = 0.3
+    min_alphabetic_word_fraction: Share | None = 0.8
+    min_stop_words: NonNegativeInt | None = 2
     stop_words: tuple[str, ...] = STOP_WORDS + STOP_WORDS_ZH
     stop_words_by_lang: dict[str, tuple[str, ...]] = field(default_factory=load_stop_words)
-    min_lines_for_line_fractions: int | None = 4
+    min_lines_for_line_fractions: NonNegativeInt | None = 4
 
     def __post_init__(self):
         # Stop words are matched by word hash; a word is a CJK character or a whitespace run.
@@ -305,20 +306,20 @@ class GopherRepetition(DocumentFilter):
         *(f"gopher_too_many_duplicate_{n}gram_chars" for n in range(5, 11)),
     )
 
-    max_duplicate_paragraph_fraction: float | None = 0.3
-    max_duplicate_paragraph_char_fraction: float | None = 0.2
-    max_duplicate_line_fraction: float | None = 0.3
-    max_duplicate_line_char_fraction: float | None = 0.2
-    max_top_2gram_char_fraction: float | None = 0.20
-    max_top_3gram_char_fraction: float | None = 0.18
-    max_top_4gram_char_fraction: float | None = 0.16
-    max_duplicate_5gram_char_fraction: float | None = 0.15
-    max_duplicate_6gram_char_fraction: float | None = 0.14
-    max_duplicate_7gram_char_fraction: float | None = 0.13
-    max_duplicate_8gram_char_fraction: float | None = 0.12
-    max_duplicate_9gram_char_fraction: float | None = 0.11
-    max_duplicate_10gram_char_fraction: float | None = 0.10
-    cjk_chars_per_word: float | None = 1.64
+    max_duplicate_paragraph_fraction: Share | None = 0.3
+    max_duplicate_paragraph_char_fraction: Share | None = 0.2
+    max_duplicate_line_fraction: Share | None = 0.3
+    max_duplicate_line_char_fraction: Share | None = 0.2
+    max_top_2gram_char_fraction: Share | None = 0.20
+    max_top_3gram_char_fraction: Share | None = 0.18
+    max_top_4gram_char_fraction: Share | None = 0.16
+    max_duplicate_5gram_char_fraction: Share | None = 0.15
+    max_duplicate_6gram_char_fraction: Share | None = 0.14
+    max_duplicate_7gram_char_fraction: Share | None = 0.13
+    max_duplicate_8gram_char_fraction: Share | None = 0.12
+    max_duplicate_9gram_char_fraction: Share | None = 0.11
+    max_duplicate_10gram_char_fraction: Share | None = 0.10
+    cjk_chars_per_word: PositiveFloat | None = 1.64
 
     def check(self, doc: Doc) -> str | None:
         s, n_chars = doc.signals, len(doc.text)

@@ -23,6 +23,7 @@ from typing import ClassVar
 
 import regex
 
+from corpus_tools.config import Share
 from corpus_tools.filters.base import DocumentFilter
 from corpus_tools.text import CJK_CHAR, Doc
 
@@ -53,9 +54,9 @@ class KeywordDensity(DocumentFilter):
     name: ClassVar[str] = "keywords"
     reasons: ClassVar[tuple[str, ...]] = tuple(f"too_many_{c}_keywords" for c in CATEGORIES)
 
-    max_gambling_fraction: float | None = 0.05
-    max_adult_fraction: float | None = 0.05
-    max_advertising_fraction: float | None = 0.05
+    max_gambling_fraction: Share | None = 0.05
+    max_adult_fraction: Share | None = 0.05
+    max_advertising_fraction: Share | None = 0.05
     keyword_files: tuple[str, ...] = DEFAULT_KEYWORD_FILES
 
     def __post_init__(self):

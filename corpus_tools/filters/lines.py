@@ -20,6 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from corpus_tools.config import NonNegativeInt, PositiveInt, Share
 from corpus_tools.filters.base import LineFilter
 from corpus_tools.filters.basic import URL
 from corpus_tools.text import Doc, ends_with_terminal
@@ -38,7 +39,7 @@ class PatternLines(LineFilter):
     start: ClassVar[re.Pattern | None] = None
     anywhere: ClassVar[re.Pattern | None] = None
     exact: ClassVar[frozenset[str]] = frozenset()
-    max_chars: int | None = 200
+    max_chars: NonNegativeInt | None = 200
 
     def may_drop(self, doc: Doc) -> bool:
         if self.max_chars is None:
@@ -88,7 +89,7 @@ class NavigationLines(LineFilter):
     "Previous post"... Lines of at most `max_chars` characters."""
 
     name: ClassVar[str] = "navigation_lines"
-    max_chars: int | None = 200
+    max_chars: NonNegativeInt | None = 200
 
     def may_drop(self, doc: Doc) -> bool:
         if self.max_chars is None:
@@ -128,7 +129,7 @@ class CookieBannerLines(PatternLines):
     consent buttons ("Accept all cookies", "Cookie settings", "全部接受"). Up to 400 characters."""
 
     name: ClassVar[str] = "cookie_banner_lines"
-    max_chars: int | None = 400
+    max_chars: NonNegativeInt | None = 400
     triggers: ClassVar[tuple[str, ...]] = ("cookie",)
     anywhere: ClassVar[re.Pattern] = re.compile(rf"cookie.*?{_CONSENT}|{_CONSENT}.*?cookie")
     exact: ClassVar[frozenset[str]] = frozenset(
@@ -169,7 +170,7 @@ class ReadMoreLines(LineFilter):
     of an article)."""
 
     name: ClassVar[str] = "read_more_lines"
-    max_start_chars: int | None = 60
+    max_start_chars: NonNegativeInt | None = 60
     triggers: ClassVar[tuple[str, ...]] = (
         "read more", "continue reading", "click here", "see more", "show more", "load more", "view more", "more »",
         "more >>", "more ›", "阅读全文", "阅读原文", "阅读更多", "点击", "点此", "查看", "展开全文", "加载更多", "更多",
@@ -202,7 +203,7 @@ class ShareButtonLines(PatternLines):
     "follow us", 扫码关注. Lines of at most 100 characters that do not end a sentence."""
 
     name: ClassVar[str] = "share_button_lines"
-    max_chars: int | None = 100
+    max_chars: NonNegativeInt | None = 100
     triggers: ClassVar[tuple[str, ...]] = (
         "share", "tweet", "pin it", "email this", "print this", "follow us", "分享", "关注我们", "扫码", "长按识别",
         "扫一扫", "facebook", "twitter", "linkedin", "pinterest", "reddit", "whatsapp", "telegram", "weibo",
@@ -226,7 +227,7 @@ class UrlLines(LineFilter):
     characters (`max_url_char_fraction`)."""
 
     name: ClassVar[str] = "url_lines"
-    max_url_char_fraction: float | None = 0.5
+    max_url_char_fraction: Share | None = 0.5
 
     def may_drop(self, doc: Doc) -> bool:
         lower = doc.text_lower
@@ -245,7 +246,7 @@ class RepeatedCharLines(LineFilter):
     page, so it goes line by line."""
 
     name: ClassVar[str] = "repeated_char_lines"
-    min_run: int | None = 10
+    min_run: PositiveInt | None = 10
 
     def __post_init__(self):
         self._run = re.compile(rf"(\S)\1{{{self.min_run - 1},}}") if self.min_run else None

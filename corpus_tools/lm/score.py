@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 
-from corpus_tools.config import dumps, load
+from corpus_tools.config import PositiveFloat, PositiveInt, Share, dumps, load
 
-BUCKETS = ("high", "medium", "low")
+Bucket = Literal["high", "medium", "low"]
+BUCKETS = typing.get_args(Bucket)
 SCORE_FIELDS = [pa.field("ppl", pa.float64()), pa.field("ppl_para", pa.float64()), pa.field("quality_score", pa.float64())]
 ASSIGN_FIELDS = [pa.field("ppl_percentile", pa.float64()), pa.field("quality_bucket", pa.string()),
                  pa.field("drop_reason", pa.string())]
@@ -33,30 +36,27 @@ class ScoreConfig:
     quality_model: str | None = None  # fastText classifier (ziya quality train) -> quality_score
     text_field: str = "text"
     lang_field: str = "lang"  # written by `ziya clean` (docs/document-contract.md)
-    score_column: str = "ppl_para"  # what percentiles and buckets rank: CCNet's paragraph-weighted form
+    # what percentiles and buckets rank: ppl_para is CCNet's paragraph-weighted form
+    score_column: Literal["ppl", "ppl_para"] = "ppl_para"
     # Cumulative shares of each language's documents, best (lowest perplexity) first: Ziya2's
     # best 30% -> high, 30-60% -> medium, the rest low.
-    high_share: float = 0.3
-    medium_share: float = 0.6
-    grid_points: int = 1000  # ppl_percentile resolution: 0.1%
+    high_share: Share = 0.3
+    medium_share: Share = 0.6
+    grid_points: PositiveInt = 1000  # ppl_percentile resolution: 0.1%
     # percentile_approx accuracy = documents of the language, clamped to this: a rank error of about
     # one document up to a million documents per language, 1e-6 relative beyond, bounded sketch memory.
-    max_accuracy: int = 1_000_000
+    max_accuracy: PositiveInt = 1_000_000
     # thresholding (None: off): keep these buckets / at most this perplexity / at least this quality
-    keep: list[str] | None = None
-    max_ppl: float | None = None
-    min_quality: float | None = None
-    batch_rows: int = 256
+    keep: list[Bucket] | None = None
+    max_ppl: PositiveFloat | None = None
+    min_quality: Share | None = None  # quality_score is a probability
+    batch_rows: PositiveInt = 256
 
     def __post_init__(self):
         if not 0 < self.high_share <= self.medium_share <= 1:
             raise ValueError(f"need 0 < high_share <= medium_share <= 1, got {self.high_share}, {self.medium_share}")
-        if self.score_column not in ("ppl", "ppl_para"):
-            raise ValueError(f"score_column must be ppl or ppl_para, got {self.score_column!r}")
-        if self.keep is not None:
-            unknown = sorted(set(self.keep) - set(BUCKETS))
-            if unknown or not self.keep:
-                raise ValueError(f"keep: buckets must be among {list(BUCKETS)}, got {self.keep}")
+        if self.keep is not None and not self.keep:
+            raise ValueError("keep: name at least one bucket (or leave keep out to keep all)")
         if self.min_quality is not None and not self.quality_model:
             raise ValueError("min_quality needs a quality_model")
 

@@ -24,7 +24,7 @@ def test_text_key_folds_case_width_and_whitespace_only():
 
 def test_config_validates_and_resolves_bands():
     with pytest.raises(ConfigError):
-        DedupConfig(threshold=0)
+        DedupConfig.from_dict({"threshold": 0})
     with pytest.raises(ConfigError):
         DedupConfig(bands=20)
     with pytest.raises(ConfigError):

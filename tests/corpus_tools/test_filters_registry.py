@@ -117,8 +117,8 @@ def test_none_disables_a_single_rule_through_the_config():
 
 @pytest.mark.parametrize("config, message", [
     ({"gopher": {}}, "unknown filter"),
-    ({"gopher_quality": {"min_stopwords": 2}}, "unknown parameter"),
-    ({"navigation_lines": {"max_char": 10}}, "unknown parameter"),
+    ({"gopher_quality": {"min_stopwords": 2}}, r"config.filters.gopher_quality: unknown key\(s\) \['min_stopwords'\]"),
+    ({"navigation_lines": {"max_char": 10}}, r"config.filters.navigation_lines: unknown key\(s\) \['max_char'\]"),
     ({"gopher_quality": 3}, "expected a dict"),
 ])
 def test_config_errors_are_clear(config, message):

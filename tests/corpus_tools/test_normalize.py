@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from corpus_tools.config import ConfigError, load
 from corpus_tools.normalize import (
     ControlCharRemover,
     EmojiRemover,
@@ -405,8 +406,8 @@ def test_a_20mb_document_splits_in_seconds():
 
 
 def test_invalid_segment_limit():
-    with pytest.raises(ValueError):
-        Preprocessor(max_segment_chars=0)
+    with pytest.raises(ConfigError, match="config.max_segment_chars = 0: expected an integer >= 1 or null"):
+        load(Preprocessor, {"max_segment_chars": 0})
 
 
 def test_emoji_prefilter_covers_every_emoji():

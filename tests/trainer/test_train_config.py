@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from corpus_tools.config import ConfigError, load
 from tests.trainer._launch import DEMO_CONFIG
 from trainer.schedule import LRSchedule, lr_at, segments
 
@@ -35,8 +36,8 @@ def test_wsd_is_flat_then_decays_linearly_over_its_last_fraction():
 
 def test_constant_and_validation():
     assert curve(LRSchedule(kind="constant", lr=0.5, min_lr=0.0, warmup_steps=2), 5) == [0.25, 0.5, 0.5, 0.5, 0.5]
-    with pytest.raises(ValueError, match="kind"):
-        LRSchedule(kind="linear")
+    with pytest.raises(ConfigError, match="schedule.kind = 'linear': expected one of 'cosine', 'wsd', 'constant'"):
+        load(LRSchedule, {"kind": "linear"}, "schedule")
     with pytest.raises(ValueError, match="min_lr"):
         LRSchedule(lr=1e-4, min_lr=1e-3)
 
@@ -69,11 +70,10 @@ def test_demo_config_loads_and_overrides_apply():
     ("schedule.lrr=1", "unknown key"),
     ("stability.inject=['boom@3']", "nan@STEP"),
     ("data.global_batch_size=6", "multiple of micro_batch_size"),
-    ("device='tpu'", "device must be"),
+    ("device='tpu'", "config.device = 'tpu': expected one of 'cpu', 'cuda'"),
     ("noequals", "KEY=VALUE"),
 ])
 def test_bad_config_values_fail_with_the_reason(override, message):
-    from corpus_tools.config import ConfigError
     from trainer.run_config import load_run_config
 
     with pytest.raises(ConfigError, match=message):
