@@ -8,16 +8,15 @@ files were split. Memory stays bounded: records stream in batches of `batch_rows
 """
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import logging
 import os
+import zlib
 from dataclasses import dataclass
 from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import zstandard
 
 from corpus_tools import storage
@@ -33,6 +32,8 @@ log = logging.getLogger(__name__)
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 COMPRESSED_SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+# Python's JSON parser recurses per level (~1,000 at most): deeper records are quarantined as this.
+NESTED_TOO_DEEP = "nested_too_deep: more levels of arrays and objects than the JSON parser allows"
 
 
 @dataclass(frozen=True)
@@ -189,26 +190,45 @@ class _BatchBuilder:
         if not isinstance(text, str):
             return f"text_not_a_string: {type(text).__name__}"
         doc_id = record.get(cfg.id_field) if cfg.id_field else None
-        doc_id = str(doc_id) if doc_id not in (None, "") else derive_id(self.split.file_key, offset)
+        doc_id = canonical_text(doc_id) if doc_id not in (None, "") else derive_id(self.split.file_key, offset)
         url = record.get(cfg.url_field) if cfg.url_field else None
         source = record.get(cfg.source_field) if cfg.source_field else None
         used = {cfg.text_field, cfg.id_field, cfg.url_field, cfg.source_field}
         meta = {k: v for k, v in record.items() if k not in used} if self.with_meta else None
-        self._docs["id"].append(doc_id)
-        self._docs["text"].append(text)
-        self._docs["source"].append(str(source) if source is not None else self.default_source)
-        self._docs["url"].append(str(url) if url is not None else None)
-        self._docs["meta"].append(json.dumps(meta, ensure_ascii=False, default=str) if meta else None)
+        row = {"id": doc_id, "text": text,
+               "source": canonical_text(source) if source is not None else self.default_source,
+               "url": canonical_text(url) if url is not None else None,
+               "meta": json.dumps(meta, ensure_ascii=False, default=str) if meta else None}
+        for name, value in row.items():
+            if value is not None and not _encodable(value):
+                return f"invalid_unicode: a lone surrogate in {name}"
+        for name, value in row.items():
+            self._docs[name].append(value)
         return None
+
+    def add_checked(self, record: object, offset: int, raw: str | None = None) -> None:
+        """`add_record`, quarantining the record (with `raw`, or a preview of it) when it cannot
+        be a document, for whatever reason: one odd record never stops a job."""
+        try:
+            error = self.add_record(record, offset)
+        except RecursionError:
+            error = NESTED_TOO_DEEP
+        except Exception as exc:  # a kind of record no rule above foresaw: said, not fatal
+            error = f"unreadable_record: {type(exc).__name__}: {exc}"
+        if error:
+            self.quarantine(offset, error, raw if raw is not None else _preview(record))
 
     def quarantine(self, offset: int, error: str, raw: str | bytes = "") -> None:
         if isinstance(raw, bytes):
             raw = raw[: RAW_PREFIX_CHARS * 4].decode("utf-8", errors="replace")
+        raw = raw[:RAW_PREFIX_CHARS]
+        if not _encodable(raw):
+            raw = raw.encode("utf-8", errors="backslashreplace").decode("utf-8")
         self._bad["source"].append(self.cfg.source or self.default_source)
         self._bad["file"].append(self.split.file_key)
         self._bad["offset"].append(offset)
         self._bad["error"].append(error)
-        self._bad["raw"].append(raw[:RAW_PREFIX_CHARS])
+        self._bad["raw"].append(raw)
 
     def flush(self) -> Batch:
         batch = Batch(
@@ -236,58 +256,123 @@ def read_split(split: Split, cfg: InputConfig = InputConfig(), with_meta: bool =
         yield builder.flush()
 
 
-def _open_stream(split: Split) -> io.BufferedIOBase:
+def _open_stream(split: Split) -> tuple[io.BufferedIOBase, "_FrameReader | None"]:
+    """The split's file as a byte stream of its records, and the decoder of a compressed one
+    (which says how the compressed stream ended)."""
     raw = storage.open_stream(split.path)  # seekable, ranged reads on object stores too
-    if split.compression == "gzip":
-        return gzip.GzipFile(fileobj=raw)
-    if split.compression == "zstd":
-        return io.BufferedReader(_ZstdReader(raw), buffer_size=1 << 20)
-    return raw
+    if split.compression is None:
+        return raw, None
+    frames = _FrameReader(raw, split.compression)
+    return io.BufferedReader(frames, buffer_size=1 << 20), frames
 
 
-class _ZstdReader(io.RawIOBase):
-    """Decompresses a (multi-frame) zstd stream and, unlike `stream_reader`, raises
-    EOFError when the input ends inside a frame: a truncated file must not look complete."""
+@dataclass(frozen=True)
+class StreamDamage:
+    """Why a compressed stream ended early: the reason, the compressed offset where the
+    unreadable part starts, and its first bytes."""
 
-    def __init__(self, raw: io.BufferedIOBase, chunk: int = 1 << 20):
-        self._raw, self._chunk = raw, chunk
-        self._dctx = zstandard.ZstdDecompressor()
-        self._obj = self._dctx.decompressobj()
-        self._pending = b""
-        self._in_frame = False
+    reason: str
+    offset: int
+    head: bytes
+
+
+class _FrameReader(io.RawIOBase):
+    """Decodes concatenated gzip members or zstd frames (as `cat a.gz b.gz` or a multi-frame
+    writer makes them) and never raises on bad compressed data: it ends the stream instead, so
+    every byte decoded before the damage is delivered, and says why in `damage` (None: a clean
+    end). Damage is a stream that ends inside a frame (a truncated file), bytes after a frame
+    that do not start another one (garbage appended to the file), or a frame that fails to decode
+    (checksum, corrupt block). NUL padding between or after frames is skipped, as gzip does.
+    gzip gives every byte before the damage (a failed piece is replayed a byte at a time); zstd,
+    whose decoder cannot be copied, may give the bytes of the last piece before it to the damage."""
+
+    # Compressed bytes per decompress call. zstd takes no output limit and expands up to ~32,000x,
+    # gzip up to ~1,000x: small pieces keep memory bounded on a decompression bomb (<= ~64 MB).
+    PIECE = {"gzip": 64 << 10, "zstd": 512}
+
+    def __init__(self, raw: io.BufferedIOBase, codec: str, chunk: int = 1 << 20):
+        self._raw, self._codec, self._chunk, self._piece = raw, codec, chunk, self.PIECE[codec]
+        self._input, self._pos = b"", 0  # compressed bytes read, and how many were decoded
+        self._consumed = 0  # compressed offset of `_input[_pos]`
+        self._frame = None  # the decompressor of the frame being decoded; None between frames
+        self._frame_start, self._frame_head = 0, b""
+        self._output = memoryview(b"")
+        self._ended = False
+        self.damage: StreamDamage | None = None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buf) -> int:
-        while not self._pending:
-            data = self._raw.read(self._chunk)
-            if not data:
-                if self._in_frame:
-                    raise EOFError("zstd stream ended inside a frame (truncated file)")
-                return 0
-            while data:
-                self._in_frame = True
-                self._pending += self._obj.decompress(data)
-                if not self._obj.eof:
+        n = 0  # fills `buf`: a piece decodes to a few kB, the buffered reader above asks for 1 MB
+        while n < len(buf):
+            if not self._output:
+                if self._ended:
                     break
-                self._in_frame = False
-                data = self._obj.unused_data
-                self._obj = self._dctx.decompressobj()
-        n = min(len(buf), len(self._pending))
-        buf[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+                self._output = memoryview(self._decode_some())
+                continue
+            k = min(len(buf) - n, len(self._output))
+            buf[n:n + k] = self._output[:k]
+            self._output = self._output[k:]
+            n += k
         return n
+
+    def _decode_some(self) -> bytes:
+        if self._pos == len(self._input):
+            self._input, self._pos = self._raw.read(self._chunk), 0
+            if not self._input:
+                if self._frame is not None:
+                    self._end(f"truncated_file: the {self._codec} stream ends inside the frame at byte {self._frame_start}")
+                self._ended = True
+                return b""
+        if self._frame is None:  # a frame starts here, after any NUL padding
+            while self._pos < len(self._input) and self._input[self._pos] == 0:
+                self._pos += 1
+                self._consumed += 1
+            if self._pos == len(self._input):
+                return b""
+            self._frame = _new_decompressor(self._codec)
+            self._frame_start, self._frame_head = self._consumed, self._input[self._pos:self._pos + 64]
+        piece = self._input[self._pos:self._pos + self._piece]
+        before = self._frame.copy() if self._codec == "gzip" else None
+        try:
+            out = self._frame.decompress(piece)
+        except (zlib.error, zstandard.ZstdError) as exc:
+            if before is not None and len(piece) > 1:  # replay a byte at a time: keep what decodes before it
+                self._frame, self._piece = before, 1
+                return b""
+            what = "no" if self._consumed == self._frame_start else "a corrupt"
+            self._end(f"corrupt_compressed_data: {what} {self._codec} frame at byte {self._frame_start}: {exc}")
+            return b""
+        used = len(piece) - len(self._frame.unused_data)
+        self._pos += used
+        self._consumed += used
+        if self._frame.eof:
+            self._frame = None
+        return out
+
+    def _end(self, reason: str) -> None:
+        self.damage = StreamDamage(reason, self._frame_start, self._frame_head)
+        self._ended = True
 
     def close(self) -> None:
         self._raw.close()
         super().close()
 
 
+def _new_decompressor(codec: str):
+    """A decompressor of one gzip member or zstd frame: each says `eof` at the frame's end and
+    hands back the bytes after it as `unused_data`."""
+    if codec == "gzip":
+        return zlib.decompressobj(wbits=31)  # the gzip header and trailer (CRC-32, size) are checked
+    return zstandard.ZstdDecompressor().decompressobj()
+
+
 def _jsonl_records(split: Split, cfg: InputConfig, out: _BatchBuilder) -> Iterator[None]:
     """Parse the lines whose first byte lies in [start, end) (Hadoop-style splits)."""
-    with _open_stream(split) as stream:
-        yield from _parse_lines(stream, _first_line(stream, split), split.end, cfg, out)
+    stream, frames = _open_stream(split)
+    with stream:
+        yield from _parse_lines(stream, _first_line(stream, split), split.end, cfg, out, frames)
 
 
 def _first_line(stream: io.BufferedIOBase, split: Split) -> int:
@@ -298,13 +383,21 @@ def _first_line(stream: io.BufferedIOBase, split: Split) -> int:
     return split.start - 1 + len(stream.readline())
 
 
-def _parse_lines(stream: io.BufferedIOBase, offset: int, end: int, cfg: InputConfig, out: _BatchBuilder) -> Iterator[None]:
-    """Parse line by line from `offset` (where the stream is) while lines start before `end` (-1: to EOF)."""
+def _parse_lines(stream: io.BufferedIOBase, offset: int, end: int, cfg: InputConfig, out: _BatchBuilder,
+                 frames: _FrameReader | None = None) -> Iterator[None]:
+    """Parse line by line from `offset` (where the stream is) while lines start before `end` (-1: to
+    EOF). Where a compressed stream was damaged (`frames.damage`), what could not be read, with the
+    unfinished line before the damage, becomes one quarantine record."""
     while end < 0 or offset < end:
         try:
             line = stream.readline(cfg.max_record_bytes + 1)
-        except (EOFError, OSError, zstandard.ZstdError) as exc:
-            out.quarantine(offset, f"truncated_file: {type(exc).__name__}: {exc}")
+        except OSError as exc:  # the storage failed mid-file: the rest of it is unread
+            out.quarantine(offset, f"read_error: {type(exc).__name__}: {exc}")
+            yield
+            return
+        damage = frames.damage if frames is not None and not line.endswith(b"\n") else None
+        if damage is not None and len(line) <= cfg.max_record_bytes:
+            out.quarantine(offset, damage.reason, line or damage.head)
             yield
             return
         if not line:
@@ -324,6 +417,7 @@ def _parse_lines(stream: io.BufferedIOBase, offset: int, end: int, cfg: InputCon
 # ---------------------------------------------------------------- JSONL a block at a time
 
 ARROW_BLOCK_BYTES = 16 << 20
+MAX_ARROW_DEPTH = 500  # well below where json.loads gives up
 
 
 def _jsonl_arrow_batches(split: Split, cfg: InputConfig) -> Iterator[Batch]:
@@ -353,15 +447,16 @@ def _line_blocks(split: Split, cfg: InputConfig, out: _BatchBuilder) -> Iterator
     it) starting in [start, end). A line longer than max_record_bytes is quarantined and skipped,
     a read error quarantined, as `_parse_lines` does."""
     limit = min(ARROW_BLOCK_BYTES, cfg.max_record_bytes)
-    with _open_stream(split) as stream:
+    stream, _ = _open_stream(split)  # uncompressed: read errors are the storage's
+    with stream:
         offset = _first_line(stream, split)
         while split.end < 0 or offset < split.end:
             try:
                 block = stream.read(limit if split.end < 0 else min(limit, split.end - offset))
                 head = 0 if not block or block.endswith(b"\n") else len(block) - block.rfind(b"\n") - 1
                 rest = stream.readline(cfg.max_record_bytes + 1 - head) if head else b""
-            except (EOFError, OSError) as exc:
-                out.quarantine(offset, f"truncated_file: {type(exc).__name__}: {exc}")
+            except OSError as exc:
+                out.quarantine(offset, f"read_error: {type(exc).__name__}: {exc}")
                 return
             if not block:
                 return
@@ -382,7 +477,7 @@ def _arrow_documents(block: bytes, offset: int, cfg: InputConfig, file_key: str,
     when pyarrow might not read it as json.loads reads each line: unless every line is one object
     (it starts with "{" and ends with "}": no blank line, BOM, trailing space or object spanning
     lines) and gives one row, and unless every text is a string, ids are strings or integers,
-    sources and urls strings."""
+    sources and urls strings, and no line nested deeper than json.loads reads."""
     import numpy as np
     import pyarrow.compute as pc
     import pyarrow.json as pj
@@ -393,6 +488,11 @@ def _arrow_documents(block: bytes, offset: int, cfg: InputConfig, file_key: str,
     ends = np.r_[newlines, len(data)][:len(starts)] - 1
     ends -= data[ends] == 0x0D  # "\r\n"
     if not (np.all(data[starts] == 0x7B) and np.all(data[ends] == 0x7D)):
+        return None
+    # pyarrow reads any depth, json.loads not (NESTED_TOO_DEEP): a line that may be deep goes the
+    # record path, which decides. Opening brackets, in strings too, bound a line's depth from above.
+    opens = np.flatnonzero((data == 0x5B) | (data == 0x7B))
+    if (np.searchsorted(opens, ends) - np.searchsorted(opens, starts)).max() > MAX_ARROW_DEPTH:
         return None
     names = [f for f in (cfg.text_field, cfg.id_field, cfg.source_field, cfg.url_field) if f]
     if len(set(names)) != len(names):
@@ -446,9 +546,9 @@ def _parse_line(line: bytes, offset: int, out: _BatchBuilder) -> None:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
         return out.quarantine(offset, f"malformed_json: {exc.msg} at char {exc.pos}", text)
-    error = out.add_record(record, offset)
-    if error:
-        out.quarantine(offset, error, text)
+    except RecursionError:
+        return out.quarantine(offset, NESTED_TOO_DEEP, text)
+    out.add_checked(record, offset, text)
 
 
 def _parquet_records(split: Split, cfg: InputConfig, out: _BatchBuilder) -> Iterator[None]:
@@ -458,9 +558,7 @@ def _parquet_records(split: Split, cfg: InputConfig, out: _BatchBuilder) -> Iter
         row = sum(pf.metadata.row_group(g).num_rows for g in range(groups.start))
         for batch in pf.iter_batches(batch_size=cfg.batch_rows, row_groups=list(groups)):
             for record in batch.to_pylist():
-                error = out.add_record(record, row)
-                if error:
-                    out.quarantine(row, error, _preview(record))
+                out.add_checked(record, row)
                 row += 1
                 yield
     except (pa.ArrowException, OSError) as exc:
@@ -468,8 +566,26 @@ def _parquet_records(split: Split, cfg: InputConfig, out: _BatchBuilder) -> Iter
         yield
 
 
-def _preview(record: dict) -> str:
+def _preview(record: object) -> str:
     try:
         return json.dumps(record, ensure_ascii=False, default=str)[:RAW_PREFIX_CHARS]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return repr(record)[:RAW_PREFIX_CHARS]
+
+
+def canonical_text(value: object) -> str:
+    """A field value as text: strings as they are, anything else (numbers, booleans, lists,
+    objects) as canonical JSON (sorted keys, no spaces), so an id reads the same from every
+    reader path and every input format."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _encodable(text: str) -> bool:
+    """False for a string Arrow cannot hold: one with a lone surrogate (JSON's "\\ud800")."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False

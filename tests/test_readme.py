@@ -44,7 +44,7 @@ def _subparser(parser, words: list[str]):
 
 
 def test_every_documented_ziya_command_and_flag_exists():
-    commands = re.findall(r"^(?:\.venv/bin/|\$\(BIN\)/)?ziya ([^\n`]*)", README, re.M)
+    commands = re.findall(r"^(?:\.venv/bin/|\$\(BIN\)/)?ziya (?![a-z ]+: error: )([^\n`]*)", README, re.M)  # not error output
     assert len(commands) >= 15
     for line in commands:
         words = line.split()
@@ -53,3 +53,14 @@ def test_every_documented_ziya_command_and_flag_exists():
         known = {s for a in parser._actions for s in a.option_strings}
         for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]*", line):
             assert flag in known, (line, flag)
+
+
+def test_reliability_table_names_the_readers_reasons():
+    """Every quarantine reason the README's reliability table shows is one the readers write, and
+    every reason the readers write is in the table."""
+    table = README.split("## Reliability", 1)[1].split("**Configs**", 1)[0]
+    shown = set(re.findall(r"`([a-z_0-9]+)(?::[^`]*)?`", table.split("| `error` |", 1)[1]))
+    source = open(os.path.join(REPO, "corpus_tools", "readers.py"), encoding="utf-8").read()
+    written = set(re.findall(r'(?:quarantine\([^,]+, f?|return f?|error = f?|_end\(f?|NESTED_TOO_DEEP = )"([a-z_0-9]+)[:"]', source))
+    written = {r for r in written if "_" in r}
+    assert written and shown == written, (shown - written, written - shown)

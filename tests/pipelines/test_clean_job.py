@@ -1,7 +1,6 @@
 """End-to-end `ziya clean` on a real Spark session: layout, accounting, bad input, determinism."""
 from __future__ import annotations
 
-import gzip
 import json
 import os
 
@@ -11,20 +10,15 @@ import zstandard
 
 from corpus_tools.clean import CleanConfig
 from corpus_tools.config import dumps
-from corpus_tools.readers import plan_splits, read_split
 from pipelines import clean
 from pipelines.stage import OutputExists
 from tests.conftest import SAMPLE
+from tests.hostile_inputs import GOOD, ODD_IDS, count_input_records, write_bad_inputs
 
 
 def read_dir(path: str) -> list[dict]:
     files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".parquet"))
     return [row for f in files for row in pq.read_table(f).to_pylist()]
-
-
-def count_input_records(paths: list[str]) -> int:
-    """Records in the input, counted by the readers alone (documents + unparseable lines)."""
-    return sum(b.documents.num_rows + b.quarantine.num_rows for s in plan_splits(paths) for b in read_split(s))
 
 
 @pytest.fixture(scope="module")
@@ -71,27 +65,6 @@ def test_rerun_with_same_config_is_a_no_op_and_different_config_is_refused(spark
         clean.run(spark, [SAMPLE], out, CleanConfig.from_dict({"langid": {"min_score": 0.5}}))
 
 
-def write_bad_inputs(root) -> None:
-    good = [{"id": f"ok{i}", "text": "The quick brown fox jumps over the lazy dog. " * 30} for i in range(5)]
-    lines = [json.dumps(r).encode() + b"\n" for r in good]
-    lines += [
-        b'{"text": "unterminated\n',
-        b'\xff\xfe{"text": "bad bytes"}\n',
-        b'{"text": 42}\n',
-        b'{"id": "no-text"}\n',
-        b'{"id": "empty", "text": ""}\n',
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR binary junk\n",
-    ]
-    (root / "mixed.jsonl").write_bytes(b"".join(lines))
-    paragraph = "这是一个很长的文档。" * 50 + "\n\n"
-    huge = {"id": "huge", "text": paragraph * (20_000_000 // len(paragraph.encode()))}
-    (root / "huge.jsonl").write_bytes(json.dumps(huge, ensure_ascii=False).encode() + b"\n")
-    body = b"".join(lines[:5]) * 200
-    (root / "cut.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(body)[:2000])
-    gz = gzip.compress(body)
-    (root / "cut.jsonl.gz").write_bytes(gz[: len(gz) // 2])
-
-
 def test_bad_input_is_quarantined_and_the_job_completes(spark, tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -99,12 +72,24 @@ def test_bad_input_is_quarantined_and_the_job_completes(spark, tmp_path):
     stats = clean.run(spark, [str(inputs)], str(tmp_path / "out"), CleanConfig())
     assert stats["reconciles"]
     assert stats["input"] == count_input_records([str(inputs)])
-    errors = {r["error"].split(":")[0] for r in read_dir(str(tmp_path / "out" / "quarantine"))}
-    assert {"malformed_json", "invalid_utf8", "text_not_a_string", "missing_text_field", "truncated_file"} <= errors
+    quarantined = read_dir(str(tmp_path / "out" / "quarantine"))
+    errors = {r["error"].split(":")[0] for r in quarantined}
+    assert {"malformed_json", "invalid_utf8", "text_not_a_string", "missing_text_field", "truncated_file",
+            "corrupt_compressed_data", "invalid_unicode", "nested_too_deep"} <= errors
+    by_file = {}
+    for r in quarantined:
+        by_file.setdefault(r["file"], []).append(r["error"].split(":")[0])
+    assert by_file["tail.jsonl.zst"] == by_file["tail.jsonl.gz"] == ["corrupt_compressed_data"]
+    assert sorted(by_file["surrogates.jsonl"]) == ["invalid_unicode"] * 5
+    assert by_file["deep.jsonl"] == ["nested_too_deep"] * 4
+    assert "ids.jsonl" not in by_file
     c = stats["counters"]
     assert c["drop/empty"] >= 1
     assert stats["extra_segments"] > 0  # the 20 MB document was split into segments
     outputs = read_dir(str(tmp_path / "out" / "kept")) + read_dir(str(tmp_path / "out" / "rejected"))
+    ids = {r["id"] for r in outputs}
+    assert {f"{tag}-{r['id']}" for tag in ("zst", "gz") for r in GOOD} <= ids  # nothing before the garbage lost
+    assert {canonical for _, canonical in ODD_IDS.values()} <= ids
     huge = [r for r in outputs if r["id"].startswith("huge#")]
     assert len(huge) >= 60 and max(r["n_chars"] for r in huge) <= CleanConfig().preprocess.max_segment_chars
 

@@ -233,3 +233,19 @@ def test_sample_exact_duplicates_that_survived_clean_are_removed(spark, sample_c
     found_near = sum(not (i in kept_ids and orig in kept_ids) for i, orig in near)
     assert len(near) >= 90, len(near)
     assert found_near / len(near) >= 0.985, (found_near, len(near), stats["duplicates_by_phase"])
+
+
+def test_hostile_raw_input_is_accounted_for(spark, tmp_path):
+    """Raw JSONL read without meta (the pyarrow block path) meets the same damage as `ziya clean`."""
+    from tests.hostile_inputs import ODD_IDS, count_input_records, write_bad_inputs
+
+    (tmp_path / "in").mkdir()
+    write_bad_inputs(tmp_path / "in", huge=False)
+    stats = dedup.run(spark, [str(tmp_path / "in")], str(tmp_path / "out"), DedupConfig())
+    kept, duplicates = read_dir(str(tmp_path / "out" / "kept")), read_dir(str(tmp_path / "out" / "duplicates"))
+    quarantined = read_dir(str(tmp_path / "out" / "quarantine"))
+    assert stats["reconciles"] and stats["input"] == count_input_records([str(tmp_path / "in")])
+    assert stats["input"] == len(kept) + len(duplicates) + len(quarantined)
+    kinds = {r["error"].split(":")[0] for r in quarantined}
+    assert {"corrupt_compressed_data", "truncated_file", "invalid_unicode", "nested_too_deep"} <= kinds
+    assert {canonical for _, canonical in ODD_IDS.values()} <= {r["id"] for r in kept + duplicates}
