@@ -14,6 +14,7 @@ without recomputing. `run_local` drives it without Spark (tests, benchmarks);
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -153,9 +154,12 @@ def quarantine_batch(bad: pa.RecordBatch) -> pa.RecordBatch:
     return rows.batch()
 
 
-def process_split(pipeline: CleanPipeline, split: Split) -> Iterator[pa.RecordBatch]:
-    """Read one split and yield annotated batches: the unit of work of a Spark task."""
+def process_split(pipeline: CleanPipeline, split: Split, skipped: Counter | None = None) -> Iterator[pa.RecordBatch]:
+    """Read one split and yield annotated batches: the unit of work of a Spark task. Records that
+    are not documents (WARC requests, 404s...) are counted into `skipped` by reason."""
     for batch in read_split(split, pipeline.cfg.input):
+        if skipped is not None:
+            skipped.update(batch.skipped)
         if batch.documents.num_rows:
             yield pipeline.process(batch.documents)
         if batch.quarantine.num_rows:
@@ -165,12 +169,13 @@ def process_split(pipeline: CleanPipeline, split: Split) -> Iterator[pa.RecordBa
 def write_split(pipeline: CleanPipeline, split: Split, out_dir: str, part: str) -> Stats:
     """Process one split and write its rows to `out_dir/{kept,rejected,quarantine}/<part>.parquet`."""
     writers = {name: PartWriter(storage.join(out_dir, name), part, output_schema(name)) for name in OUTPUTS}
-    stats = Stats()
-    for batch in process_split(pipeline, split):
+    stats, skipped = Stats(), Counter()
+    for batch in process_split(pipeline, split, skipped):
         stats = stats + Stats.of_batch(batch)
         status = batch.column("status")
         for name, (value, _) in OUTPUTS.items():
             writers[name].write(batch.filter(pc.equal(status, value)))
+    stats.add_skipped(skipped)
     for writer in writers.values():
         writer.close()
     return stats

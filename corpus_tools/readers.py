@@ -1,19 +1,23 @@
 """Readers: turn input files into document batches, quarantining what cannot be parsed.
 
-Inputs are JSON Lines (`.jsonl`, `.json`, `.jsonl.gz`, `.jsonl.zst`) or Parquet. Work is
-planned as `Split`s: a byte range of an uncompressed JSONL file, a whole compressed file
-(compressed streams cannot be split), or a row-group range of a Parquet file. Every record
+Inputs are JSON Lines (`.jsonl`, `.json`, `.jsonl.gz`, `.jsonl.zst`), Parquet, or web crawls
+(`.warc`, `.warc.gz`, `.warc.wet.gz`: corpus_tools.warc), and `*.paths(.gz)` listings of crawl
+files (Common Crawl's `warc.paths.gz`). Work is planned as `Split`s: a byte range of an
+uncompressed JSONL file or of a per-record-gzipped WARC, a whole compressed file (compressed
+streams cannot be split), or a row-group range of a Parquet file. Every record
 gets a stable id (its own, or `derive_id(file, offset)`), so ids do not depend on how the
 files were split. Memory stays bounded: records stream in batches of `batch_rows`.
 """
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import logging
 import os
 import zlib
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import pyarrow as pa
@@ -21,6 +25,7 @@ import zstandard
 
 from corpus_tools import storage
 from corpus_tools.config import PositiveInt
+from corpus_tools.warc import WebConfig, is_warc, read_warc, warc_ranges
 from corpus_tools.document import (
     DOCUMENT_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -31,6 +36,7 @@ from corpus_tools.document import (
 log = logging.getLogger(__name__)
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+LISTING_SUFFIXES = (".paths", ".paths.txt")  # one crawl file a line, as Common Crawl's warc.paths.gz
 COMPRESSED_SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 # Python's JSON parser recurses per level (~1,000 at most): deeper records are quarantined as this.
 NESTED_TOO_DEEP = "nested_too_deep: more levels of arrays and objects than the JSON parser allows"
@@ -50,13 +56,14 @@ class InputConfig:
     # 32 MiB split is a task of ~10 s: small enough to balance cores, large enough to amortize.
     split_bytes: PositiveInt = 32 * 1024 * 1024
     max_record_bytes: PositiveInt = 64 * 1024 * 1024  # larger records are quarantined, not parsed
+    web: WebConfig = field(default_factory=WebConfig)  # WARC/WET input: extraction, listings
 
 
 @dataclass(frozen=True)
 class Split:
     path: str
     file_key: str  # path relative to the input root: part of derived ids, so keep it stable
-    fmt: str  # "jsonl" or "parquet"
+    fmt: str  # "jsonl", "parquet" or "warc"
     compression: str | None = None
     start: int = 0  # byte offset (jsonl) or first row group (parquet)
     end: int = -1  # exclusive; -1 means to the end
@@ -66,6 +73,7 @@ class Split:
 class Batch:
     documents: pa.RecordBatch
     quarantine: pa.RecordBatch
+    skipped: Counter = field(default_factory=Counter)  # records that are not documents, by reason (WARC)
 
 
 class InputError(storage.StorageError):
@@ -90,10 +98,14 @@ class InputFile:
     size: int
 
 
-def input_files(paths: list[str]) -> list[InputFile]:
-    """Every input file under `paths`, as `list_input_files` describes, with its size."""
+def input_files(paths: list[str], paths_root: str | None = None) -> list[InputFile]:
+    """Every input file under `paths`, as `list_input_files` describes, with its size; a listing
+    (`*.paths(.gz)`) stands for the files it names (`listed_files`)."""
     found = []
     for root in map(storage.resolve, paths):
+        if storage.is_file(root) and file_format(root)[0] == "listing":
+            found.extend(listed_files(root, paths_root))
+            continue
         if storage.is_file(root):
             found.append(InputFile(root, storage.basename(root), storage.size(root)))
             continue
@@ -112,6 +124,38 @@ def input_files(paths: list[str]) -> list[InputFile]:
     if not found:
         raise InputError(f"no input files under: {', '.join(paths)}")
     return sorted(found, key=lambda f: f.key)
+
+
+def listed_files(listing: str, root: str | None = None) -> list[InputFile]:
+    """The files a listing names, one a line: absolute paths and URLs as they are, relative ones
+    under `root`, else under the listing's location up to the entry's first folder (Common Crawl's
+    `crawl-data/CC-MAIN-.../warc.paths.gz` names `crawl-data/...` paths: they resolve under the
+    folder holding `crawl-data/`), else beside the listing."""
+    with storage.open_stream(listing) as raw:
+        data = raw.read()
+    if listing.lower().endswith(".gz"):
+        data = gzip.decompress(data)
+    base = storage.parent(listing)
+    files = []
+    for line in data.decode("utf-8").splitlines():
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        if "://" in entry or entry.startswith("/"):
+            path = storage.resolve(entry)
+        elif root:
+            path = storage.join(storage.resolve(root), entry)
+        else:
+            head = entry.split("/", 1)[0]
+            cut = base.rfind("/" + head + "/") if "/" in entry else -1
+            path = storage.join(base[:cut] if cut >= 0 else base, entry)
+        if not storage.is_file(path):
+            raise InputError(f"{listing} names {entry}, which is not a file at {path} (set [input.web] "
+                             "paths_root to where the listing's files live)")
+        files.append(InputFile(path, entry, storage.size(path)))
+    if not files:
+        raise InputError(f"{listing}: the listing names no files")
+    return files
 
 
 def _is_data_file(name: str) -> bool:
@@ -133,7 +177,12 @@ def file_format(path: str) -> tuple[str, str | None]:
         return "parquet", None
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl", compression
-    raise InputError(f"unknown input format (expected .jsonl[.gz|.zst] or .parquet): {path}")
+    if is_warc(name) and compression != "zstd":
+        return "warc", compression
+    if name.endswith(LISTING_SUFFIXES):
+        return "listing", compression
+    raise InputError(f"unknown input format (expected .jsonl[.gz|.zst], .parquet, .warc[.gz], .warc.wet.gz "
+                     f"or a .paths[.gz] listing): {path}")
 
 
 def plan_splits(paths: list[str], split_bytes: int = InputConfig.split_bytes) -> list[Split]:
@@ -147,6 +196,9 @@ def file_splits(files: list[InputFile], split_bytes: int = InputConfig.split_byt
         fmt, compression = file_format(f.path)
         if fmt == "parquet":
             splits.extend(_parquet_splits(f.path, f.key))
+        elif fmt == "warc":
+            splits.extend(Split(f.path, f.key, "warc", compression, start, end)
+                          for start, end in warc_ranges(f.path, f.size, compression, split_bytes))
         elif compression is None and f.size > split_bytes:
             splits.extend(Split(f.path, f.key, "jsonl", None, start, min(start + split_bytes, f.size))
                           for start in range(0, f.size, split_bytes))
@@ -175,6 +227,7 @@ class _BatchBuilder:
         self.default_source = cfg.source or os.path.basename(split.file_key).split(".")[0]
         self._docs: dict[str, list] = {f.name: [] for f in DOCUMENT_SCHEMA}
         self._bad: dict[str, list] = {f.name: [] for f in QUARANTINE_SCHEMA}
+        self.skipped: Counter = Counter()
 
     def __len__(self) -> int:
         return len(self._docs["id"]) + len(self._bad["error"])
@@ -195,16 +248,30 @@ class _BatchBuilder:
         source = record.get(cfg.source_field) if cfg.source_field else None
         used = {cfg.text_field, cfg.id_field, cfg.url_field, cfg.source_field}
         meta = {k: v for k, v in record.items() if k not in used} if self.with_meta else None
-        row = {"id": doc_id, "text": text,
-               "source": canonical_text(source) if source is not None else self.default_source,
-               "url": canonical_text(url) if url is not None else None,
-               "meta": json.dumps(meta, ensure_ascii=False, default=str) if meta else None}
+        return self._append({"id": doc_id, "text": text,
+                             "source": canonical_text(source) if source is not None else self.default_source,
+                             "url": canonical_text(url) if url is not None else None,
+                             "meta": json.dumps(meta, ensure_ascii=False, default=str) if meta else None})
+
+    def add_document(self, doc_id: str, text: str, url: str | None, meta: dict, offset: int) -> None:
+        """Add a document a reader made (a WARC record's text), not parsed from a JSON record."""
+        row = {"id": doc_id, "text": text, "source": self.default_source, "url": url,
+               "meta": json.dumps(meta, ensure_ascii=False) if self.with_meta else None}
+        error = self._append(row)
+        if error:
+            self.quarantine(offset, error, json.dumps({**row, "text": text[:RAW_PREFIX_CHARS]}, ensure_ascii=False))
+
+    def _append(self, row: dict) -> str | None:
         for name, value in row.items():
             if value is not None and not _encodable(value):
                 return f"invalid_unicode: a lone surrogate in {name}"
         for name, value in row.items():
             self._docs[name].append(value)
         return None
+
+    def skip(self, reason: str) -> None:
+        """Count a record that is not a document (a WARC request, a 404...)."""
+        self.skipped[reason] += 1
 
     def add_checked(self, record: object, offset: int, raw: str | None = None) -> None:
         """`add_record`, quarantining the record (with `raw`, or a preview of it) when it cannot
@@ -234,9 +301,11 @@ class _BatchBuilder:
         batch = Batch(
             pa.RecordBatch.from_pydict(self._docs, schema=DOCUMENT_SCHEMA),
             pa.RecordBatch.from_pydict(self._bad, schema=QUARANTINE_SCHEMA),
+            self.skipped,
         )
         for column in (*self._docs.values(), *self._bad.values()):
             column.clear()
+        self.skipped = Counter()
         return batch
 
 
@@ -248,11 +317,11 @@ def read_split(split: Split, cfg: InputConfig = InputConfig(), with_meta: bool =
         yield from _jsonl_arrow_batches(split, cfg)
         return
     builder = _BatchBuilder(split, cfg, with_meta)
-    records = _jsonl_records(split, cfg, builder) if split.fmt == "jsonl" else _parquet_records(split, cfg, builder)
-    for _ in records:
+    read = {"jsonl": _jsonl_records, "parquet": _parquet_records, "warc": read_warc}[split.fmt]
+    for _ in read(split, cfg, builder):
         if len(builder) >= cfg.batch_rows:
             yield builder.flush()
-    if len(builder):
+    if len(builder) or builder.skipped:
         yield builder.flush()
 
 

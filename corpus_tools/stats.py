@@ -109,6 +109,13 @@ class Stats:
         stats.hist("lang_score", "unit").add(scores)
         return stats
 
+    def add_skipped(self, skipped: Counter) -> None:
+        """Count records that are not documents (WARC requests, 404s, images...) by reason: they are
+        outside `input`, so `records = input + skipped`."""
+        for reason, n in skipped.items():
+            self.counters[f"skipped/{reason}"] += n
+            self.counters["skipped"] += n
+
     def reconcile(self) -> list[str]:
         """Broken accounting identities (empty when every document is accounted for)."""
         c, problems = self.counters, []
@@ -125,6 +132,7 @@ class Stats:
             "kept": c["kept"],
             "rejected": c["rejected"],
             "quarantined": c["quarantined"],
+            "skipped": c["skipped"],  # records that are not documents (WARC); records = input + skipped
             "documents": c["documents"],
             "segments": c["segments"],
             "extra_segments": c["extra_segments"],

@@ -74,6 +74,10 @@ def print_summary(summary: dict, path: str) -> None:
     c = summary["counters"]
     print(f"[clean] {summary['input']} input -> {summary['kept']} kept, {summary['rejected']} rejected, "
           f"{summary['quarantined']} quarantined; output in {path}", file=sys.stderr)
+    skipped = sorted(((v, k[8:]) for k, v in c.items() if k.startswith("skipped/")), reverse=True)
+    if skipped:
+        print(f"[clean]   {summary['skipped']} crawl records skipped (not documents): "
+              + ", ".join(f"{k} {v}" for v, k in skipped), file=sys.stderr)
     for lang in ("zh", "en"):
         kept, rejected = c.get(f"lang/{lang}/kept", 0), c.get(f"lang/{lang}/rejected", 0)
         if kept + rejected:

@@ -122,7 +122,8 @@ class Stage:
             return finished
         for path in inputs:
             storage.check_readable(path)
-        listing = input_files(storage.stage_inputs(inputs))  # no input files: said here, before Spark
+        web = getattr(getattr(cfg, "input", None), "web", None)  # where a crawl listing's entries live
+        listing = input_files(storage.stage_inputs(inputs), web.paths_root if web else None)  # none: said now
         with out.lock(self.name):
             if engine is None and self.engine:
                 engine = _named(self.engine)()
@@ -244,7 +245,13 @@ class StageInput:
 
 def stage_input(listing: list, input_cfg) -> StageInput:
     """The one way a stage reads "a stage's output or raw files", from the run's input listing."""
+    from corpus_tools.readers import InputError, file_format
+
     files = [f.path for f in listing]
+    crawls = [f for f in files if file_format(f)[0] == "warc"]
+    if crawls:  # records that are not documents are counted by clean's stats only
+        raise InputError(f"{crawls[0]}: WARC/WET input is read by `ziya clean`; run it first and give this "
+                         "stage its output")
     if contract_parquet(files, input_cfg.text_field):
         return StageInput(files, plan_row_groups(files), True, input_cfg.text_field)
     return StageInput(files, plan_parts(listing, input_cfg.split_bytes), False, "text")
