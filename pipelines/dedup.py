@@ -35,7 +35,7 @@ import sys
 
 import pyarrow as pa
 
-from corpus_tools import storage
+from corpus_tools import config, storage
 from corpus_tools.dedup import PHASES, DedupConfig, Fingerprinter, config_json, signatures_of
 from corpus_tools.document import DOCUMENT_SCHEMA, QUARANTINE_SCHEMA
 from corpus_tools.writers import PartWriter, ensure_schema_file
@@ -65,7 +65,7 @@ def read_input(run: Run) -> tuple[StageInput, int]:
     source = stage_input(run.listing, run.cfg.input)
     if source.contract:
         return source, 0
-    input_json = json.dumps(run.cfg.input.__dict__)
+    input_json = config.dumps(run.cfg.input)
     staged, quarantine = run.subdir(STAGED_INPUT), run.subdir("quarantine")
     counts = each_unit(run.spark, source.units, lambda unit: str(_parse_split(unit, input_json, staged, quarantine)))
     quarantined = sum(int(n) for n in counts)
@@ -81,7 +81,7 @@ def _parse_split(unit: dict, input_json: str, staged: str, quarantine: str) -> i
     from corpus_tools.readers import InputConfig
 
     docs = PartWriter(staged, unit["part"], DOCUMENT_SCHEMA)
-    for batch in read_unit(unit, InputConfig(**json.loads(input_json)), quarantine):  # bad records: their own part
+    for batch in read_unit(unit, config.load(InputConfig, json.loads(input_json)), quarantine):  # bad records: their own part
         docs.write(batch)
     docs.close()
     bad = storage.join(quarantine, f"{unit['part']}.parquet")

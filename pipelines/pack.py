@@ -43,7 +43,7 @@ import tempfile
 
 import numpy as np
 
-from corpus_tools import storage
+from corpus_tools import config, storage
 from corpus_tools.document import QUARANTINE_SCHEMA
 from corpus_tools.readers import InputConfig
 from corpus_tools.shards import EMPTY, MANIFEST, PackConfig, ShardWriter, encode_documents, resolved_config
@@ -91,7 +91,7 @@ def tokenize(spark, units: list[dict], text_col: str, source_col: str | None, re
     in the pack's dtype) to its own spool file and hands Spark only these small rows; records of
     raw input that do not parse go to quarantine/. n_tokens is 0 for an empty document."""
     model_path, sha256 = resolved["tokenizer"]["path"], resolved["tokenizer"]["sha256"]
-    input_json, threads = json.dumps(cfg.input.__dict__), cfg.encode_threads
+    input_json, threads = config.dumps(cfg.input), cfg.encode_threads
 
     def tokenized(unit: dict):
         from pyspark import TaskContext
@@ -122,7 +122,7 @@ def read_documents(unit: dict, text_col: str, source_col: str | None, input_json
         names = storage.parquet_schema(unit["path"]).names
         source_col = source_col if source_col in names else None
         columns = ["id", text_col] + ([source_col] if source_col else [])
-    for batch in read_unit(unit, InputConfig(**json.loads(input_json)), quarantine_dir, columns, with_meta=False,
+    for batch in read_unit(unit, config.load(InputConfig, json.loads(input_json)), quarantine_dir, columns, with_meta=False,
                            batch_rows=batch_rows):
         ids, text = batch.column("id"), batch.column(text_col)
         source = (pc.fill_null(pc.cast(batch.column(source_col), pa.string()), UNKNOWN_SOURCE) if source_col
