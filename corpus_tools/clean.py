@@ -1,7 +1,10 @@
 """The clean stage as engine-agnostic operations on Arrow batches.
 
-    raw batch ─▶ preprocess (normalize, split long docs) ─▶ language ID ─▶ language filter
+    raw batch ─▶ URL block lists ─▶ preprocess (normalize, split long docs) ─▶ language ID ─▶ language filter
               ─▶ document rules ─▶ paragraph/sentence (line) rules ─▶ annotated batch
+
+A document whose URL a block list names (corpus_tools.blocklist) is rejected first, as it was read,
+before any normalization or model runs on it.
 
 Ziya2 applies its rules at document, then paragraph, then sentence level: a document the
 document rules reject keeps its text as it was, so a reviewer sees what the rule saw.
@@ -23,6 +26,7 @@ import pyarrow.compute as pc
 
 from corpus_tools import config as config_lib
 from corpus_tools import storage
+from corpus_tools.blocklist import load_blocklists
 from corpus_tools.document import DOCUMENT_SCHEMA
 from corpus_tools.filters import apply_filters, build_filters
 from corpus_tools.langid import LanguageFilter, LanguageIdentifier
@@ -86,6 +90,9 @@ class CleanConfig:
     # filter name -> parameter overrides ({} for defaults), or None/false to disable it;
     # checked by build_filters against each filter's fields.
     filters: dict = field(default_factory=dict)
+    # Block lists (files or UT1-layout directories, local or s3://...): a document whose URL they name
+    # is rejected as url_blocked_<category> before anything else runs on it (corpus_tools.blocklist).
+    url_blocklists: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "CleanConfig":
@@ -105,11 +112,17 @@ class CleanPipeline:
         # decides that as well as the whole paragraph, at a fraction of fastText's time.
         self.paragraph_lid = LanguageIdentifier(cfg.langid.model_path, max_chars=PARAGRAPH_LID_CHARS)
         self.doc_filters, self.line_filters = build_filters(cfg.filters)
+        # loaded once per process for the same files (a Spark worker's tasks share it)
+        self.blocklist = load_blocklists(cfg.url_blocklists) if cfg.url_blocklists else None
 
     def process(self, documents: pa.RecordBatch) -> pa.RecordBatch:
         rows = _Rows()
+        ids, texts = documents.column("id").to_pylist(), documents.column("text").to_pylist()
+        blocked = self._blocked(documents, rows)
         segments = []  # (row of the source document, segment index, id, text)
-        for i, (doc_id, text) in enumerate(zip(documents.column("id").to_pylist(), documents.column("text").to_pylist())):
+        for i, (doc_id, text) in enumerate(zip(ids, texts)):
+            if i in blocked:
+                continue
             normalized = self.preprocessor.normalize(text)
             for k, (seg_id, seg_text) in enumerate(self.preprocessor.split(doc_id, normalized)):
                 segments.append((i, k, seg_id, seg_text))
@@ -127,6 +140,22 @@ class CleanPipeline:
                 status=REJECTED if reason else KEPT, drop_reason=reason,
             )
         return rows.batch()
+
+    def _blocked(self, documents: pa.RecordBatch, rows: "_Rows") -> set[int]:
+        """Reject the documents whose URL a block list names, as they were read (no language, no
+        signals: nothing else ran on them); their rows in the batch."""
+        if self.blocklist is None:
+            return set()
+        reasons = self.blocklist.drop_reasons(documents.column("url").to_pylist())
+        blocked = {i for i, reason in enumerate(reasons) if reason}
+        if blocked:
+            columns = {name: documents.column(name).to_pylist() for name in ("id", "text", "source", "url", "meta")}
+            for i in sorted(blocked):
+                text = columns["text"][i]
+                rows.add(id=columns["id"][i], text=text, source=columns["source"][i], url=columns["url"][i],
+                         meta=columns["meta"][i], segment=0, input_chars=len(text), n_chars=len(text), signals=[],
+                         status=REJECTED, drop_reason=reasons[i])
+        return blocked
 
     def _paragraph_shares(self, docs: list[Doc]) -> list[float | None]:
         if not self.cfg.langid.paragraph_share:

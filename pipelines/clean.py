@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 
 from corpus_tools.clean import OUTPUTS, CleanConfig, CleanPipeline, output_schema, write_split
 from corpus_tools.readers import Split
@@ -24,6 +25,21 @@ from pipelines.stage import Run, mark_part_done, part_done, plan_parts, unit_tas
 from pipelines.stages import CLEAN
 
 run = CLEAN.run  # run(spark, inputs, output, cfg, overwrite=False) -> stats
+
+
+def prepare(cfg: CleanConfig) -> dict | None:
+    """Load the URL block lists once on the driver, before Spark starts: a missing file or a bad
+    entry fails here, in one line naming it; what they hold (for stats.json)."""
+    if not cfg.url_blocklists:
+        return None
+    from corpus_tools.blocklist import load_blocklists
+
+    start = time.perf_counter()
+    summary = load_blocklists(cfg.url_blocklists).summary()
+    prefixes = summary["url_prefixes"]
+    print(f"[clean] url blocklists: {len(summary['categories'])} categories, {summary['domains']:,} domains, "
+          f"{prefixes:,} URL prefix{'' if prefixes == 1 else 'es'} ({time.perf_counter() - start:.1f}s)", file=sys.stderr)
+    return summary
 
 
 @functools.lru_cache(maxsize=2)
@@ -67,7 +83,8 @@ def work(run: Run) -> dict:
     problems = stats.reconcile()
     if problems:
         raise RuntimeError(f"counts do not reconcile: {problems}")
-    return {**stats.to_dict(), "splits": len(rows), "resumed_splits": resumed}
+    blocklists = {"url_blocklists": run.prepared} if run.prepared else {}
+    return {**stats.to_dict(), "splits": len(rows), "resumed_splits": resumed, **blocklists}
 
 
 def print_summary(summary: dict, path: str) -> None:
@@ -82,5 +99,9 @@ def print_summary(summary: dict, path: str) -> None:
         kept, rejected = c.get(f"lang/{lang}/kept", 0), c.get(f"lang/{lang}/rejected", 0)
         if kept + rejected:
             print(f"[clean]   {lang}: kept {kept}/{kept + rejected} ({kept / (kept + rejected):.0%})", file=sys.stderr)
+    blocked = sorted(((v, k[17:]) for k, v in c.items() if k.startswith("drop/url_blocked_")), reverse=True)
+    if blocked:
+        print(f"[clean]   blocked by URL: {sum(v for v, _ in blocked)} (" + ", ".join(f"{k} {v}" for v, k in blocked)
+              + ")", file=sys.stderr)
     reasons = sorted(((v, k[5:]) for k, v in c.items() if k.startswith("drop/")), reverse=True)[:5]
     print("[clean]   top drop reasons: " + ", ".join(f"{k} {v}" for v, k in reasons), file=sys.stderr)

@@ -46,6 +46,8 @@ class Option:
     help: str
     type: Callable | None = str  # None: a switch that sets `value` when given
     value: Any = None
+    repeat: bool = False  # the flag may be given more than once; the key gets the list of values
+    metavar: str | None = None
 
     @property
     def dest(self) -> str:
@@ -146,7 +148,7 @@ class Stage:
 
 
 def resolve_paths(cfg, names: tuple[str, ...]):
-    """`cfg` with the named fields resolved as paths (relative -> absolute): a task runs in its
+    """`cfg` with the named fields (a path or a list of paths) resolved (relative -> absolute): a task runs in its
     executor's work directory, where a path relative to the user's shell means nothing."""
     import dataclasses
 
@@ -155,6 +157,8 @@ def resolve_paths(cfg, names: tuple[str, ...]):
         value = getattr(cfg, head)
         if rest:
             cfg = dataclasses.replace(cfg, **{head: resolve_paths(value, (rest,))})
+        elif isinstance(value, (list, tuple)):
+            cfg = dataclasses.replace(cfg, **{head: type(value)(storage.resolve(v) for v in value)})
         elif value is not None:
             cfg = dataclasses.replace(cfg, **{head: storage.resolve(value)})
     return cfg

@@ -18,13 +18,19 @@ CLEAN = Stage(
     config="corpus_tools.clean:CleanConfig",
     work="pipelines.clean:work",
     summary="pipelines.clean:print_summary",
-    paths=("langid.model_path",),
-    input_help="JSONL(.gz/.zst) or Parquet files or directories (local, file://, s3://, gs://, hdfs://)",
+    prepare="pipelines.clean:prepare",
+    paths=("langid.model_path", "url_blocklists"),
+    input_help="JSONL(.gz/.zst), Parquet, WARC/WET (.warc[.gz], .warc.wet.gz) or warc.paths[.gz] listings: "
+               "files or directories (local, file://, s3://, gs://, hdfs://)",
     output_help="output directory (kept/, rejected/, quarantine/, stats.json)",
     options=(
         Option("--text-field", "input.text_field", "input field holding the text (default: text)"),
         Option("--id-field", "input.id_field", "input field holding the id (default: id; derived when absent)"),
         Option("--langs", "langid.allowed", "comma-separated languages to keep, e.g. zh,en (default: all)", commas),
+        Option("--url-blocklist", "url_blocklists",
+               "reject documents whose URL this list names, as url_blocked_<category>: a file of domains / URL "
+               "prefixes (category: its name) or a UT1-layout directory (category: each folder); repeatable, "
+               "replaces the config's url_blocklists", repeat=True, metavar="PATH"),
     ),
 )
 

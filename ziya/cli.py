@@ -51,7 +51,8 @@ def _stage_parser(sub, stage) -> None:
         if option.type is None:
             p.add_argument(option.flag, action="store_true", help=option.help)
         else:
-            p.add_argument(option.flag, type=option.type, help=option.help)
+            p.add_argument(option.flag, type=option.type, help=option.help, metavar=option.metavar,
+                           action="append" if option.repeat else "store")
     _spark_args(p)
     p.set_defaults(func=cmd_stage, stage=stage)
 
