@@ -104,16 +104,20 @@ class ForLanguage(BaseFilter):
         return doc.metadata.get("language") != self.lang or self.inner.filter(doc)
 
 
-def build_pipeline(paths_file: Path, data_folder: str, out_dir: Path, zh_language: str) -> list:
+def filter_steps(zh_language: str) -> list:
+    """LanguageFilter(en, zh) and the rule filters, as in the module docstring."""
     if zh_language == "en":
         rules = [cls() for cls in RULE_FILTERS]
     else:
         rules = [ForLanguage(cls(language=lang), label) for cls in RULE_FILTERS
                  for label, lang in (("en", "en"), ("zh", zh_language))]
+    return [LocalLanguageFilter(["en", "zh"], model_path()), *rules]
+
+
+def build_pipeline(paths_file: Path, data_folder: str, out_dir: Path, zh_language: str) -> list:
     return [
         JsonlReader(data_folder, paths_file=str(paths_file)),
-        LocalLanguageFilter(["en", "zh"], model_path()),
-        *rules,
+        *filter_steps(zh_language),
         JsonlWriter(str(out_dir), compression=None),
     ]
 
@@ -174,6 +178,13 @@ def step_report(stats) -> tuple[dict, dict, dict]:
 
 def run(files: list[Path], out: Path, workers: int, tasks: int, zh_language: str):
     """Run the pipeline once: (wall seconds, CPU seconds of the process tree, DataTrove's stats)."""
+    return run_steps(files, out, workers, tasks,
+                     lambda paths_file, root: build_pipeline(paths_file, root, out / "data", zh_language))
+
+
+def run_steps(files: list[Path], out: Path, workers: int, tasks: int, steps):
+    """Run `steps(paths_file, data_folder)` (a pipeline over `files`, writing under out/data) once:
+    (wall seconds, CPU seconds of the process tree, DataTrove's stats)."""
     root = Path(os.path.commonpath([f.parent for f in files]))
     for sub in ("data", "logs"):
         shutil.rmtree(out / sub, ignore_errors=True)
@@ -181,7 +192,7 @@ def run(files: list[Path], out: Path, workers: int, tasks: int, zh_language: str
     paths_file = out / "input_paths.txt"
     paths_file.write_text("".join(f"{f.relative_to(root)}\n" for f in files))
     executor = LocalPipelineExecutor(
-        build_pipeline(paths_file, str(root), out / "data", zh_language),
+        steps(paths_file, str(root)),
         tasks=tasks, workers=workers, logging_dir=str(out / "logs"), skip_completed=False,
     )
     wall = time.perf_counter()

@@ -197,12 +197,12 @@ def write(path: str, members: list[bytes]) -> None:
 def build_sample(folder: str) -> None:
     rng = random.Random(SEED)
     warc, wet, truth = crawl_records(rng, pages(rng, {k: v[1] for k, v in LOCALES.items()}), cut_last=True)
-    write(os.path.join(folder, "sample.warc.gz"), warc)
-    write(os.path.join(folder, "sample.warc.wet.gz"), wet)
-    with open(os.path.join(folder, "sample.main.jsonl"), "w", encoding="utf-8") as f:
+    write(os.path.join(folder, "handbook_crawl.warc.gz"), warc)
+    write(os.path.join(folder, "handbook_crawl.warc.wet.gz"), wet)
+    with open(os.path.join(folder, "handbook_crawl.main.jsonl"), "w", encoding="utf-8") as f:
         f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in truth)
     print(f"{folder}: {len(truth)} pages, {len(warc)} WARC records, "
-          f"{os.path.getsize(os.path.join(folder, 'sample.warc.gz')) / 1e6:.2f} MB", file=sys.stderr)
+          f"{os.path.getsize(os.path.join(folder, 'handbook_crawl.warc.gz')) / 1e6:.2f} MB", file=sys.stderr)
 
 
 def build_warc(path: str, n_pages: int, seed: int = SEED) -> None:

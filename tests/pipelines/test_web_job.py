@@ -17,7 +17,7 @@ from corpus_tools.readers import InputConfig
 from pipelines import clean
 
 WEB = os.path.join(os.path.dirname(__file__), "..", "..", "data", "web")
-WARC, WET = os.path.join(WEB, "sample.warc.gz"), os.path.join(WEB, "sample.warc.wet.gz")
+WARC, WET = os.path.join(WEB, "handbook_crawl.warc.gz"), os.path.join(WEB, "handbook_crawl.warc.wet.gz")
 
 
 def warc_record_types(path: str) -> Counter:
@@ -45,7 +45,7 @@ def crawl_runs(spark, tmp_path_factory):
 
 def test_every_warc_record_is_a_document_a_counted_skip_or_quarantined(crawl_runs):
     (out, stats), _ = crawl_runs
-    truth = [json.loads(line) for line in open(os.path.join(WEB, "sample.main.jsonl"), encoding="utf-8")]
+    truth = [json.loads(line) for line in open(os.path.join(WEB, "handbook_crawl.main.jsonl"), encoding="utf-8")]
     types = warc_record_types(WARC)  # the cut-off last record included
     c = stats["counters"]
     assert stats["input"] == len(truth) + 1  # every page, plus the quarantined cut-off record
@@ -78,7 +78,7 @@ def test_a_crawl_split_across_tasks_gives_the_output_of_one_task(crawl_runs):
 
 def test_wet_input_reads_the_converted_text(spark, tmp_path):
     stats = clean.run(spark, [WET], str(tmp_path / "wet"), CleanConfig())
-    truth = sum(1 for _ in open(os.path.join(WEB, "sample.main.jsonl"), encoding="utf-8"))
+    truth = sum(1 for _ in open(os.path.join(WEB, "handbook_crawl.main.jsonl"), encoding="utf-8"))
     assert stats["input"] == truth and stats["skipped"] == 1 and stats["quarantined"] == 0
     assert stats["kept"] > truth // 2
 
@@ -88,5 +88,5 @@ def test_stages_after_clean_refuse_a_raw_crawl_in_one_line(tmp_path):
                            "--output", str(tmp_path / "dedup")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].endswith(
-        "sample.warc.gz: WARC/WET input is read by `ziya clean`; run it first and give this stage its output")
+        "handbook_crawl.warc.gz: WARC/WET input is read by `ziya clean`; run it first and give this stage its output")
     assert not (tmp_path / "dedup").exists()
