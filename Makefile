@@ -10,12 +10,12 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 
-# Installs everything (first time) and runs the whole recipe on the bundled sample corpus:
-# clean -> dedup -> score (reference KenLM models built here first) -> pack -> mix -> train (tiny, CPU).
+# Installs everything (first time) and runs the whole recipe on the bundled sample crawl (WARC) and
+# sample corpus (JSONL): clean -> dedup -> score (reference KenLM models built here first) -> pack -> mix -> train (tiny, CPU).
 # `ziya score` here buckets every document without dropping any: Ziya2 then kept high+medium
 # (--keep high,medium), which on this small sample would empty sources the demo recipe names.
 demo: setup models/kenlm/zh.json
-	$(BIN)/ziya clean --input data/sample --output $(OUT)/clean --overwrite
+	$(BIN)/ziya clean --input data/web/handbook_crawl.warc.gz data/sample --output $(OUT)/clean --overwrite
 	$(BIN)/ziya dedup --input $(OUT)/clean --output $(OUT)/dedup --overwrite
 	$(BIN)/ziya score --input $(OUT)/dedup --output $(OUT)/score --models models/kenlm --overwrite
 	$(BIN)/ziya pack --input $(OUT)/score --output $(OUT)/pack --overwrite

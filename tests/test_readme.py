@@ -60,7 +60,8 @@ def test_reliability_table_names_the_readers_reasons():
     every reason the readers write is in the table."""
     table = README.split("## Reliability", 1)[1].split("**Configs**", 1)[0]
     shown = set(re.findall(r"`([a-z_0-9]+)(?::[^`]*)?`", table.split("| `error` |", 1)[1]))
-    source = open(os.path.join(REPO, "corpus_tools", "readers.py"), encoding="utf-8").read()
+    source = "".join(open(os.path.join(REPO, "corpus_tools", name), encoding="utf-8").read()
+                     for name in ("readers.py", "warc.py"))
     written = set(re.findall(r'(?:quarantine\([^,]+, f?|return f?|error = f?|_end\(f?|NESTED_TOO_DEEP = )"([a-z_0-9]+)[:"]', source))
     written = {r for r in written if "_" in r}
     assert written and shown == written, (shown - written, written - shown)
