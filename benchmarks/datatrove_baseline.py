@@ -227,13 +227,19 @@ def report(files: list[Path], out: Path, wall: float, cpu_s: float, stats, confi
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--input", nargs="+", required=True, help="JSONL files and/or folders of them")
+def run_arguments(description: str, input_help: str) -> argparse.ArgumentParser:
+    """The options every DataTrove baseline takes: inputs, workers, tasks, output, --json-out."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--input", nargs="+", required=True, help=input_help)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--tasks", type=int, default=None, help="default: one per input file")
     ap.add_argument("--output", required=True, help="its data/ and logs/ subfolders are replaced")
     ap.add_argument("--json-out", default=None)
+    return ap
+
+
+def main() -> None:
+    ap = run_arguments(__doc__.split("\n\n")[0], "JSONL files and/or folders of them")
     ap.add_argument("--zh-language", choices=["cmn", "en"], default="cmn",
                     help="word tokenizer for documents detected as zh (see module docstring)")
     args = ap.parse_args()

@@ -13,7 +13,6 @@ record ids, so bench_extract.py scores them against the sample's known main text
 """
 from __future__ import annotations
 
-import argparse
 import importlib.metadata
 import json
 import os
@@ -28,13 +27,8 @@ from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--input", nargs="+", required=True, help="WARC files")
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--tasks", type=int, default=None, help="default: one per worker (WarcReader shards files)")
-    ap.add_argument("--output", required=True, help="its data/ and logs/ subfolders are replaced")
+    ap = baseline.run_arguments(__doc__.split("\n\n")[0], "WARC files")
     ap.add_argument("--filters", action="store_true", help="also run the clean filters of datatrove_baseline.py")
-    ap.add_argument("--json-out", default=None)
     args = ap.parse_args()
 
     files, out = [Path(f).resolve() for f in args.input], Path(args.output)
