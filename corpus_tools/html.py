@@ -89,4 +89,9 @@ def extract_text(html: str, extractor: Extractor = "resiliparse") -> str:
 
         text = extract_plain_text(html, preserve_formatting=True, main_content=True, list_bullets=False,
                                   alt_texts=False, links=False, form_fields=False, noscript=False, comments=False)
+    return paragraph_lines(text)
+
+
+def paragraph_lines(text: str) -> str:
+    """`text` one paragraph a line: lines stripped, blank lines dropped."""
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())

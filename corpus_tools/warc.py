@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from corpus_tools import storage
-from corpus_tools.html import Extractor, decode_html, extract_text
+from corpus_tools.html import Extractor, decode_html, extract_text, paragraph_lines
 
 WARC_SUFFIXES = (".warc", ".wet")
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -231,8 +231,7 @@ def _add_record(record, cfg, out) -> None:
 
 def _add_text(record, text: str | bytes, kind, out, meta: dict) -> None:
     if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-        text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+        text = paragraph_lines(text.decode("utf-8", errors="replace"))
     headers = record.headers
     meta = {"warc_date": headers.get("WARC-Date"), "warc_record_id": record.record_id, **meta}
     if headers.get("WARC-Refers-To"):
