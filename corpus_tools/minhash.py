@@ -73,6 +73,43 @@ def _token_kinds() -> np.ndarray:
     return kinds
 
 
+def joined_codepoints(texts: list[str]) -> np.ndarray:
+    """The code points of `texts` joined by "\\n" (a separator, so no token spans two texts)."""
+    return np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _token_marks(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(in a token, first of its token, last of its token) for every code point: a CJK character
+    is a token by itself; other token characters run until a separator or CJK."""
+    kind = _token_kinds()[np.minimum(cp, _TABLE_SIZE - 1)]
+    prev, nxt = np.full_like(kind, _SEPARATOR), np.full_like(kind, _SEPARATOR)
+    prev[1:], nxt[:-1] = kind[:-1], kind[1:]
+    in_token = kind != _SEPARATOR
+    splits_before = (prev == _SEPARATOR) | (kind == _CJK_CHAR) | (prev == _CJK_CHAR)
+    splits_after = (nxt == _SEPARATOR) | (kind == _CJK_CHAR) | (nxt == _CJK_CHAR)
+    return in_token, in_token & splits_before, in_token & splits_after
+
+
+def token_bounds(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, last) code point index of every token of `cp` (`joined_codepoints` of texts), in
+    order: the tokens shingles are made of (module docstring), without the lowercasing."""
+    _, first, last = _token_marks(cp)
+    return np.flatnonzero(first), np.flatnonzero(last)
+
+
+def text_chunks(texts: list[str], chars: int = _CHUNK_CHARS):
+    """(begin, end) of consecutive runs of `texts` of at most `chars` characters together (a
+    longer text is a run by itself): numpy's per-call cost amortized, memory bounded."""
+    begin = 0
+    while begin < len(texts):
+        end, total = begin + 1, len(texts[begin])
+        while end < len(texts) and total + len(texts[end]) <= chars:
+            total += len(texts[end])
+            end += 1
+        yield begin, end
+        begin = end
+
+
 def _shingle_spans(texts: list[str], ngram: int) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
     """Shingles of a few texts as byte spans of one normalized buffer.
 
@@ -82,17 +119,10 @@ def _shingle_spans(texts: list[str], ngram: int) -> tuple[bytes, np.ndarray, np.
     """
     lowered = [t.lower() for t in texts]
     lengths = np.fromiter(map(len, lowered), dtype=np.int64, count=len(lowered))
-    # "\n" between texts is a separator, so no token spans two texts.
-    cp = np.frombuffer("\n".join(lowered).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    kind = _token_kinds()[np.minimum(cp, _TABLE_SIZE - 1)]
-    prev, nxt = np.full_like(kind, _SEPARATOR), np.full_like(kind, _SEPARATOR)
-    prev[1:], nxt[:-1] = kind[:-1], kind[1:]
-    in_token = kind != _SEPARATOR
-    # A CJK character is a token by itself; other token characters run until a separator or CJK.
-    splits_before = (prev == _SEPARATOR) | (kind == _CJK_CHAR) | (prev == _CJK_CHAR)
-    splits_after = (nxt == _SEPARATOR) | (kind == _CJK_CHAR) | (nxt == _CJK_CHAR)
-    token_first = np.flatnonzero(in_token & splits_before)  # code point index of each token's start
-    token_last = np.flatnonzero(in_token & splits_after)
+    cp = joined_codepoints(lowered)
+    in_token, first, splits_after = _token_marks(cp)
+    token_first = np.flatnonzero(first)  # code point index of each token's start
+    token_last = np.flatnonzero(splits_after)
 
     # The normalized buffer: token characters in order, one space after each token.
     emitted = in_token.astype(np.int64) + (in_token & splits_after)
@@ -345,15 +375,8 @@ class MinHasher:
                [1177937295,  939948354, 2708915958]], dtype=uint32)
         """
         out = np.full((len(texts), self.num_perm), MAX_HASH, dtype=np.uint32)
-        lengths = [len(t) for t in texts]
-        begin = 0
-        while begin < len(texts):
-            end, chars = begin + 1, lengths[begin]
-            while end < len(texts) and chars + lengths[end] <= _CHUNK_CHARS:
-                chars += lengths[end]
-                end += 1
+        for begin, end in text_chunks(texts):
             self._sign_chunk(texts[begin:end], out[begin:end])
-            begin = end
         return out
 
     def signature(self, text: str) -> np.ndarray:
