@@ -81,6 +81,30 @@ SCORE = Stage(
     partitions_per_core=2,  # the grid's aggregation has one row per language
 )
 
+DECONTAMINATE = Stage(
+    name="decontaminate",
+    help="drop documents that share a 13-gram span with a benchmark (Spark job)",
+    config="corpus_tools.decontaminate:DecontaminateConfig",
+    work="pipelines.decontaminate:work",
+    summary="pipelines.decontaminate:print_summary",
+    prepare="pipelines.decontaminate:prepare",
+    identity="pipelines.decontaminate:identity",
+    paths=("benchmarks",),
+    input_help=RAW_OR_STAGE,
+    output_help="output directory (kept/, rejected/ with the benchmark and matched span, quarantine/, stats.json)",
+    options=(
+        Option("--benchmark", "benchmarks",
+               "benchmark file (JSONL[.gz/.zst] or Parquet, local or s3://); a document sharing an n-gram span with one "
+               "of its items is rejected as contaminated:<file name>; repeatable, replaces the config's benchmarks",
+               repeat=True, metavar="FILE"),
+        Option("--benchmark-fields", "benchmark_fields",
+               "comma-separated fields that make an item's text, e.g. question,answer (default: every string field)",
+               commas),
+        Option("--ngram", "ngram", "tokens in a shared span: words, or CJK characters (default 13)", int),
+        Option("--text-field", "input.text_field", "input field holding the text (default: text)"),
+    ),
+)
+
 PACK = Stage(
     name="pack",
     help="tokenize and pack into Megatron .bin/.idx shards + manifest.json (Spark job)",
@@ -103,4 +127,4 @@ PACK = Stage(
     adaptive=False,
 )
 
-STAGES = {s.name: s for s in (CLEAN, DEDUP, SCORE, PACK)}
+STAGES = {s.name: s for s in (CLEAN, DEDUP, DECONTAMINATE, SCORE, PACK)}
