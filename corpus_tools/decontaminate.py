@@ -21,8 +21,8 @@ probability ~2**-64: over 10^6 benchmark n-grams and 10^12 corpus n-grams, about
 twenty such corpora.
 
 The index (`BenchmarkIndex`) is built once, on the driver: every benchmark n-gram's hash, sorted
-and unique, with the item it first came from (12 bytes an n-gram: 10k items of 100-200 tokens are
-1-2 M n-grams, 12-24 MB). Spark broadcasts it; tasks stream the corpus through
+and unique, with the item it first came from (so an n-gram two benchmarks share counts for the first
+one named); 12 bytes an n-gram: 10k items of 100-200 tokens are 1-2 M n-grams, 12-24 MB. Spark broadcasts it; tasks stream the corpus through
 `Decontaminator.find`, one binary search per corpus n-gram, so a task's memory depends on its
 batches and the index, never on the corpus.
 """
