@@ -203,3 +203,24 @@ def test_config_keys_are_checked():
         DecontaminateConfig.from_dict({"ngram": 0})
     with pytest.raises(ConfigError):
         DecontaminateConfig.from_dict({"benchmark": ["x"]})
+
+
+def test_the_demo_benchmark_is_what_its_script_builds_and_finds_its_planted_passages(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    shipped = f"{REPO}/data/benchmarks/demo_eval.jsonl"
+    subprocess.run([sys.executable, f"{REPO}/scripts/build_demo_benchmark.py", "--output", str(tmp_path / "b.jsonl")],
+                   check=True, capture_output=True)
+    assert (tmp_path / "b.jsonl").read_bytes() == open(shipped, "rb").read()
+    items = [json.loads(line) for line in open(shipped, encoding="utf-8")]
+    index = BenchmarkIndex.build([shipped], ["question", "passage", "answer"], 13)
+    with open(f"{SAMPLE}/docs.jsonl.zst", "rb") as f, open(f"{SAMPLE}/news.jsonl.zst", "rb") as g:
+        records = [json.loads(line) for h in (f, g) for line in zstandard.ZstdDecompressor().stream_reader(h).read().splitlines()]
+    matches = Decontaminator(index).find([r["text"] for r in records])
+    found = {records[i]["id"]: m.item for i, m in enumerate(matches) if m}
+    planted = {it["from"]: i for i, it in enumerate(items) if it["kind"] == "cloze"}
+    assert len(planted) == 40 and all(found.get(doc) == i for doc, i in planted.items())  # every planted passage
+    assert all(items[i]["kind"] == "cloze" for i in found.values())  # no word problem matches the corpus
