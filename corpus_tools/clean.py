@@ -1,7 +1,7 @@
 """The clean stage as engine-agnostic operations on Arrow batches.
 
-    raw batch ─▶ URL block lists ─▶ preprocess (normalize, split long docs) ─▶ language ID ─▶ language filter
-              ─▶ document rules ─▶ paragraph/sentence (line) rules ─▶ annotated batch
+    raw batch ─▶ URL block lists ─▶ preprocess (normalize, split long docs) ─▶ [PII masking] ─▶ language ID
+              ─▶ language filter ─▶ document rules ─▶ paragraph/sentence (line) rules ─▶ annotated batch
 
 A document whose URL a block list names (corpus_tools.blocklist) is rejected first, as it was read,
 before any normalization or model runs on it.
@@ -31,6 +31,7 @@ from corpus_tools.document import DOCUMENT_SCHEMA
 from corpus_tools.filters import apply_filters, build_filters
 from corpus_tools.langid import LanguageFilter, LanguageIdentifier
 from corpus_tools.normalize import Preprocessor
+from corpus_tools.pii import PiiConfig, PiiMasker
 from corpus_tools.readers import InputConfig, Split, plan_splits, read_split
 from corpus_tools.stats import Stats
 from corpus_tools.text import Doc
@@ -93,6 +94,9 @@ class CleanConfig:
     # Block lists (files or UT1-layout directories, local or s3://...): a document whose URL they name
     # is rejected as url_blocked_<category> before anything else runs on it (corpus_tools.blocklist).
     url_blocklists: list[str] = field(default_factory=list)
+    # PII masking (off by default; `ziya clean --mask-pii`): e-mails, phones, IPs, ID and card numbers
+    # become <EMAIL>, <PHONE>... and each segment's counts go to its signals as pii_<kind> (corpus_tools.pii).
+    pii: PiiConfig = field(default_factory=PiiConfig)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "CleanConfig":
@@ -114,6 +118,7 @@ class CleanPipeline:
         self.doc_filters, self.line_filters = build_filters(cfg.filters)
         # loaded once per process for the same files (a Spark worker's tasks share it)
         self.blocklist = load_blocklists(cfg.url_blocklists) if cfg.url_blocklists else None
+        self.pii = PiiMasker(cfg.pii) if cfg.pii.enabled else None
 
     def process(self, documents: pa.RecordBatch) -> pa.RecordBatch:
         rows = _Rows()
@@ -126,8 +131,11 @@ class CleanPipeline:
             normalized = self.preprocessor.normalize(text)
             for k, (seg_id, seg_text) in enumerate(self.preprocessor.split(doc_id, normalized)):
                 segments.append((i, k, seg_id, seg_text))
-        labels, scores = self.lid.predict([s[3] for s in segments])
-        docs = [Doc(seg_id, text, lang, score) for (_, _, seg_id, text), lang, score in zip(segments, labels, scores)]
+        texts, pii_counts = self._mask_pii([s[3] for s in segments])
+        labels, scores = self.lid.predict(texts)
+        docs = [Doc(seg_id, text, lang, score) for (_, _, seg_id, _), text, lang, score in zip(segments, texts, labels, scores)]
+        for doc, counts in zip(docs, pii_counts):
+            doc.signals.update((f"pii_{kind}", float(n)) for kind, n in counts.items())
         shares = self._paragraph_shares(docs)
         base = {name: documents.column(name).to_pylist() for name in ("source", "url", "meta", "text")}
         for (i, k, seg_id, _), doc, share in zip(segments, docs, shares):
@@ -156,6 +164,19 @@ class CleanPipeline:
                          meta=columns["meta"][i], segment=0, input_chars=len(text), n_chars=len(text), signals=[],
                          status=REJECTED, drop_reason=reasons[i])
         return blocked
+
+    def _mask_pii(self, texts: list[str]) -> tuple[list[str], list[dict[str, int]]]:
+        """Mask PII in the segments (PiiMasker), or leave them as they are; matches per kind per segment.
+
+        After preprocessing: NFKC has already made full-width digits and ＠ ASCII, so one set of ASCII
+        patterns sees them, and each segment's counts belong to the row written for it (a split falls at
+        a paragraph, line or sentence break, which no PII pattern spans). Before language ID and the
+        rules: every signal and drop decision is then measured on the text that is written, kept or
+        rejected, and a line rule's chars_removed adds up against it; the placeholders are a few ASCII
+        words, which move fastText's label far less than the digit runs they replace."""
+        if self.pii is None:
+            return texts, [{}] * len(texts)
+        return self.pii.mask(texts)
 
     def _paragraph_shares(self, docs: list[Doc]) -> list[float | None]:
         if not self.cfg.langid.paragraph_share:

@@ -101,6 +101,9 @@ class Stats:
         if len(removed) and removed.null_count < len(removed):
             for rule, n in zip(removed.keys.to_pylist(), removed.items.to_pylist()):
                 c[f"chars_removed/{rule}"] += n
+        if "signals" in docs.schema.names:
+            for kind, n in _signal_sums(docs.column("signals"), "pii_"):
+                c[f"pii/{kind}"] += n  # placeholders written by PII masking (corpus_tools.pii), kept and rejected
         n_chars = docs.column("n_chars").to_numpy(zero_copy_only=False)
         keep_mask = kept.to_numpy(zero_copy_only=False)
         stats.hist("chars/kept", "log2").add(n_chars[keep_mask])
@@ -159,6 +162,19 @@ def _pair_counts(a: pa.Array, b: pa.Array):
     table = pa.table({"a": pc.fill_null(a, "unknown"), "b": b})
     grouped = table.group_by(["a", "b"]).aggregate([("a", "count")])
     return [((x, y), n) for x, y, n in zip(*(grouped.column(i).to_pylist() for i in ("a", "b", "a_count")))]
+
+
+def _signal_sums(signals: pa.MapArray, prefix: str) -> list[tuple[str, int]]:
+    """(name without `prefix`, sum over rows) of the signals whose name starts with `prefix`."""
+    if not len(signals) or signals.null_count == len(signals):
+        return []
+    lo, hi = signals.offsets[0].as_py(), signals.offsets[-1].as_py()  # .keys ignores a slice's offset
+    keys, items = signals.keys.slice(lo, hi - lo), signals.items.slice(lo, hi - lo)
+    chosen = pc.starts_with(keys, prefix)
+    if not pc.any(chosen).as_py():
+        return []
+    table = pa.table({"k": keys.filter(chosen), "v": items.filter(chosen)}).group_by("k").aggregate([("v", "sum")])
+    return [(k[len(prefix):], int(v)) for k, v in zip(table.column("k").to_pylist(), table.column("v_sum").to_pylist())]
 
 
 def _sum(array: pa.Array) -> int:
