@@ -42,6 +42,21 @@ def cmd_stage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """`ziya run PIPELINE.toml`: every stage of the pipeline file in order (pipelines/pipeline.py)."""
+    import functools
+
+    from pipelines import pipeline
+
+    pipe = pipeline.load(args.pipeline)
+    if args.dry_run:
+        pipeline.print_plan(pipe, pipeline.plan(pipe))
+        return 0
+    rows = pipeline.run(pipe, functools.cache(lambda: _session("ziya-run", args)))
+    print("\n".join(pipeline.funnel(rows)))
+    return 0
+
+
 def _stage_parser(sub, stage) -> None:
     p = sub.add_parser(stage.name, help=stage.help)
     p.add_argument("--input", nargs="+", required=True, help=stage.input_help)
@@ -184,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     for stage in STAGES.values():
         _stage_parser(sub, stage)
+
+    p = sub.add_parser("run", help="run a pipeline file: its stages in order, on one Spark session, resumable")
+    p.add_argument("pipeline", help="pipeline TOML (see recipes/demo.toml)")
+    p.add_argument("--dry-run", action="store_true", help="print what each step would do, run nothing")
+    p.add_argument("--master", help="Spark master URL (default: local[*], or spark-submit's)")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting (repeatable)")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("shards", help="check packed shards")
     shards_sub = p.add_subparsers(dest="shards_command", required=True)
