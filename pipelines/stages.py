@@ -27,6 +27,8 @@ CLEAN = Stage(
         Option("--text-field", "input.text_field", "input field holding the text (default: text)"),
         Option("--id-field", "input.id_field", "input field holding the id (default: id; derived when absent)"),
         Option("--langs", "langid.allowed", "comma-separated languages to keep, e.g. zh,en (default: all)", commas),
+        Option("--mask-pii", "pii.enabled", "mask e-mails, phones, IPs, ID and bank card numbers as <EMAIL>, <PHONE>, "
+               "<IP>, <ID_NUMBER>, <BANK_CARD> (kinds and placeholder: the config's [pii] table)", None, True),
         Option("--url-blocklist", "url_blocklists",
                "reject documents whose URL this list names, as url_blocked_<category>: a file of domains / URL "
                "prefixes (category: its name) or a UT1-layout directory (category: each folder); repeatable, "
