@@ -103,5 +103,8 @@ def print_summary(summary: dict, path: str) -> None:
     if blocked:
         print(f"[clean]   blocked by URL: {sum(v for v, _ in blocked)} (" + ", ".join(f"{k} {v}" for v, k in blocked)
               + ")", file=sys.stderr)
+    masked = sorted(((v, k[4:]) for k, v in c.items() if k.startswith("pii/")), reverse=True)
+    if masked:
+        print("[clean]   PII masked: " + ", ".join(f"{k} {v}" for v, k in masked), file=sys.stderr)
     reasons = sorted(((v, k[5:]) for k, v in c.items() if k.startswith("drop/")), reverse=True)[:5]
     print("[clean]   top drop reasons: " + ", ".join(f"{k} {v}" for v, k in reasons), file=sys.stderr)
