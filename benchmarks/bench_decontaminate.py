@@ -53,7 +53,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zlib
 
@@ -64,7 +63,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 
 import psutil  # noqa: E402
-from measure import TreeCpu  # noqa: E402
+from measure import Sampler, TreeCpu  # noqa: E402
 
 from corpus_tools.decontaminate import BenchmarkIndex, Decontaminator, normalize  # noqa: E402
 
@@ -359,37 +358,28 @@ def ours_find(index_path: str, files: list[str], tmp: str) -> dict:
 
 
 # ------------------------------------------------------------------ ours, the Spark job
-class ByKind:
+class ByKind(Sampler):
     """Peak RSS and CPU seconds of each kind of descendant (the ziya driver, the JVM, the Python
     workers), sampled every `interval` s; a pid's kind is re-read each time, since the JVM starts
     as a fork of the driver, then spark-submit's bash script, before it exec's java. TreeCpu stays
     the total; this only splits it."""
 
     def __init__(self, interval: float = 0.1):
-        self.interval, self.peak, self.driver, self._stop = interval, {}, None, threading.Event()
+        super().__init__(interval)
+        self.peak, self.driver = {}, None
         self.cpu: dict[int, tuple[str, float]] = {}
-        self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _loop(self):
-        while not self._stop.wait(self.interval):
-            for p in psutil.Process().children(recursive=True):
-                try:
-                    name = p.name()
-                    kind = ("driver" if p.pid == self.driver else "jvm" if "java" in name
-                            else "python_worker" if "python" in name else name)
-                    self.peak[kind] = max(self.peak.get(kind, 0), p.memory_info().rss)
-                    t = p.cpu_times()
-                    self.cpu[p.pid] = (kind, t.user + t.system)
-                except psutil.Error:
-                    pass
+    def sample(self):
+        for p in psutil.Process().children(recursive=True):
+            try:
+                name = p.name()
+                kind = ("driver" if p.pid == self.driver else "jvm" if "java" in name
+                        else "python_worker" if "python" in name else name)
+                self.peak[kind] = max(self.peak.get(kind, 0), p.memory_info().rss)
+                t = p.cpu_times()
+                self.cpu[p.pid] = (kind, t.user + t.system)
+            except psutil.Error:
+                pass
 
     def cpu_by_kind(self) -> dict[str, float]:
         out: dict[str, float] = {}

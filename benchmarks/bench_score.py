@@ -26,7 +26,6 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 
 import psutil
@@ -36,7 +35,7 @@ import pyarrow.parquet as pq
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from benchmarks.measure import TreeCpu  # noqa: E402
+from benchmarks.measure import Sampler, TreeCpu  # noqa: E402
 from corpus_tools.lm.model import LanguageModel, paragraphs  # noqa: E402
 from corpus_tools.lm.score import BatchScorer, ScoreConfig  # noqa: E402
 
@@ -85,27 +84,13 @@ def corpus_tools_scorer(cfg: ScoreConfig, table: pa.Table) -> None:
         scorer.score(batch)
 
 
-class SamplerCpu(TreeCpu):
-    """TreeCpu that also knows the CPU its own sampling thread spent (`own_cpu`): walking the
-    process table ten times a second costs ~1 CPU-s a minute in this process, which is the
-    benchmark's, not the job's, and is taken out of the driver's figure and the total."""
-
-    own_cpu = 0.0
-
-    def _loop(self):
-        start = time.thread_time()
-        super()._loop()
-        self.own_cpu = time.thread_time() - start
-
-
-class PeakRss:
-    """Peak RSS (MB) of the Python workers and of the JVM under this process; `own_cpu`: this
-    sampler's own thread (CPU per kind of process comes from TreeCpu.by_kind)."""
+class PeakRss(Sampler):
+    """Peak RSS (MB) of the Python workers and of the JVM under this process (CPU per kind of
+    process comes from TreeCpu.by_kind)."""
 
     def __init__(self, interval: float = 0.2):
-        self.interval, self.stop = interval, threading.Event()
-        self.worker = self.jvm = self.own_cpu = 0.0
-        self.thread = threading.Thread(target=self.loop, daemon=True)
+        super().__init__(interval)
+        self.worker = self.jvm = 0.0
 
     def sample(self):
         for p in psutil.Process().children(recursive=True):
@@ -117,21 +102,6 @@ class PeakRss:
                 self.jvm = max(self.jvm, rss)
             else:
                 self.worker = max(self.worker, rss)
-
-    def loop(self):
-        start = time.thread_time()
-        self.sample()
-        while not self.stop.wait(self.interval):
-            self.sample()
-        self.own_cpu = time.thread_time() - start
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
 
 
 def main() -> int:
@@ -176,7 +146,7 @@ def main() -> int:
         spark = get_session("bench-score", args.master,
                             {"spark.ui.showConsoleProgress": "false"})
         spark.range(1).count()  # JVM warm-up outside the measurement
-        with SamplerCpu() as cpu, PeakRss() as rss:
+        with TreeCpu() as cpu, PeakRss() as rss:
             driver_cpu = time.process_time()
             wall = time.perf_counter()
             stats = score.run(spark, [os.path.join(work, "in")], os.path.join(work, "out"), cfg)

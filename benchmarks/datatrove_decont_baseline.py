@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from datatrove_baseline import run_arguments, run_steps  # noqa: E402  (benchmarks/)
+from measure import Sampler  # noqa: E402
 
 TASK = "bench"
 
@@ -73,28 +73,17 @@ def item_adapter(self, data: dict, path: str, id_in_file: int):
     return {"text": data["answer"], "id": str(id_in_file), "metadata": {"query": data["question"], "task": TASK}}
 
 
-class PeakRss:
+class PeakRss(Sampler):
     """Largest RSS of any descendant process (the executor's workers), sampled every `interval` s."""
 
-    def __init__(self, interval: float = 0.1):
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
+    peak = 0
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _loop(self):
-        while not self._stop.wait(self.interval):
-            for p in psutil.Process().children(recursive=True):
-                try:
-                    self.peak = max(self.peak, p.memory_info().rss)
-                except psutil.Error:
-                    pass
+    def sample(self):
+        for p in psutil.Process().children(recursive=True):
+            try:
+                self.peak = max(self.peak, p.memory_info().rss)
+            except psutil.Error:
+                pass
 
 
 def build_index(benchmark: Path, out: Path, language: str) -> dict:

@@ -13,6 +13,37 @@ import time
 import psutil
 
 
+class Sampler:
+    """Calls `sample()` on a thread every `interval` s while the `with` block runs, and once more
+    at its end: the one sampling loop of the benchmarks' CPU and memory meters. `own_cpu`: what
+    the sampling thread itself spent (walking the process table ten times a second costs ~1 CPU-s
+    a minute in this process: the benchmark's, not the job's)."""
+
+    own_cpu = 0.0
+
+    def __init__(self, interval: float = 0.1):
+        self.interval, self._stop = interval, threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def _loop(self):
+        start = time.thread_time()
+        while not self._stop.wait(self.interval):
+            self.sample()
+        self.own_cpu = time.thread_time() - start
+
+
 def _rusage(who) -> float:
     r = resource.getrusage(who)
     return r.ru_utime + r.ru_stime
@@ -45,7 +76,7 @@ def _children_cpu_with_reaped() -> float:
     return total
 
 
-class TreeCpu:
+class TreeCpu(Sampler):
     """CPU seconds (user + system) of this process and every descendant between enter and `total()`.
 
     Two lower bounds, the larger wins: (a) a thread samples each descendant's CPU every
@@ -55,27 +86,16 @@ class TreeCpu:
     (a warm Spark JVM) count only what they spend after it.
     """
 
-    def __init__(self, interval: float = 0.1):
-        self.interval, self._stop = interval, threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
     def __enter__(self):
         self.start_self = _rusage(resource.RUSAGE_SELF)
         self.start_kernel = _rusage(resource.RUSAGE_CHILDREN) + _children_cpu_with_reaped()
         self.kinds: dict[int, str] = {}
         self.baseline = _descendants_cpu(self.kinds)
         self.seen = dict(self.baseline)
-        self._thread.start()
-        return self
+        return super().__enter__()
 
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+    def sample(self) -> None:
         self.seen.update(_descendants_cpu(self.kinds))
-
-    def _loop(self):
-        while not self._stop.wait(self.interval):
-            self.seen.update(_descendants_cpu(self.kinds))
 
     def total(self) -> float:
         sampled = sum(cpu - self.baseline.get(pid, 0.0) for pid, cpu in self.seen.items())
