@@ -63,7 +63,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, "benchmarks"))
 
 import psutil  # noqa: E402
-from measure import Sampler, TreeCpu  # noqa: E402
+from measure import Sampler, TreeCpu, table  # noqa: E402
 
 from corpus_tools.decontaminate import BenchmarkIndex, Decontaminator, normalize  # noqa: E402
 
@@ -477,14 +477,6 @@ def oracle_check(ids: set[str], files: list[str], grams: set[int]) -> dict[str, 
 
 
 # ------------------------------------------------------------------ printing
-def table(title: str, rows: list[dict], keys: list[str]) -> None:
-    print(f"\n{title}")
-    width = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys}
-    print("  " + " | ".join(f"{k:>{width[k]}}" for k in keys))
-    for r in rows:
-        print("  " + " | ".join(f"{str(r.get(k, '')):>{width[k]}}" for k in keys))
-
-
 def fraction(pair) -> str:
     return f"{pair[0]}/{pair[1]}"
 

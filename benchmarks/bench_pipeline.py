@@ -64,7 +64,7 @@ import psutil  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from measure import TreeCpu  # noqa: E402
+from measure import TreeCpu, table  # noqa: E402
 
 ZIYA = os.path.join(REPO, ".venv", "bin", "ziya")
 PYTHON = os.path.join(REPO, ".venv", "bin", "python")
@@ -401,14 +401,6 @@ def measure_size(size_gb: float, args) -> dict:
 
 
 # ------------------------------------------------------------------ printing
-def table(title: str, rows: list[dict], keys: list[str]) -> None:
-    print(f"\n{title}")
-    width = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys}
-    print("  " + " | ".join(f"{k:>{width[k]}}" for k in keys))
-    for r in rows:
-        print("  " + " | ".join(f"{str(r.get(k, '')):>{width[k]}}" for k in keys))
-
-
 def report_size(res: dict) -> None:
     size = f"{res['size_gb']:g} GiB"
     rows = [{**s, **{f"cpu_{k}": s["cpu_by_kind"][k] for k in KINDS}} for s in res["stages"]]

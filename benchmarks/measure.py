@@ -119,3 +119,12 @@ def best_cpu_seconds(fn, repeat: int = 3) -> float:
         fn()
         best = min(best, time.process_time() - start)
     return best
+
+
+def table(title: str, rows: list[dict], keys: list[str]) -> None:
+    """Rows as a right-aligned table, a column per key, each as wide as its widest value."""
+    print(f"\n{title}")
+    width = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys}
+    print("  " + " | ".join(f"{k:>{width[k]}}" for k in keys))
+    for r in rows:
+        print("  " + " | ".join(f"{str(r.get(k, '')):>{width[k]}}" for k in keys))

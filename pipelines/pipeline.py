@@ -173,9 +173,10 @@ def _digest(*parts: str) -> str:
 
 def inputs_digest(inputs: list[str]) -> str:
     """What the first step reads: every input file with its size."""
-    return _digest(json.dumps(storage.stage_inputs(inputs)), json.dumps(
-        [(p, s) for root in storage.stage_inputs(inputs) for p, s in
-         (storage.list_files(root) if storage.is_dir(root) else [(root, storage.size(root))])]))
+    roots = storage.stage_inputs(inputs)
+    files = [(p, s) for root in roots
+             for p, s in (storage.list_files(root) if storage.is_dir(root) else [(root, storage.size(root))])]
+    return _digest(json.dumps(roots), json.dumps(files))
 
 
 def record_path(pipe: Pipeline, step: Step) -> str:
